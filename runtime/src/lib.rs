@@ -1,0 +1,41 @@
+//! The runtime of [`parallel`](https://docs.rs/parallel): thread pools, futures,
+//! `as_completed`, `wait` and an ordered parallel `map`, usable without any macro.
+//!
+//! Most users depend on the `parallel` crate, which re-exports all of this.
+//!
+//! # Examples
+//!
+//! ```
+//! use parallel_runtime::{as_completed, ThreadPool};
+//!
+//! let pool = ThreadPool::builder().workers(3).build().unwrap();
+//! let futures: Vec<_> = (1..=5).map(|n| pool.submit(move || n * 10)).collect();
+//! let mut total = 0;
+//! for future in as_completed(&futures) {
+//!     total += future.result().unwrap();
+//! }
+//! assert_eq!(total, 150);
+//! ```
+#![warn(missing_docs)]
+
+mod as_completed;
+mod error;
+mod future;
+mod map;
+mod signal;
+mod spin;
+mod sync;
+mod thread_pool;
+mod wait;
+mod waitable;
+mod watch;
+
+pub use crate::as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
+pub use crate::error::{TaskError, WorkerExit};
+#[doc(hidden)]
+pub use crate::future::task::Completion;
+pub use crate::future::Future;
+pub use crate::map::Map;
+pub use crate::thread_pool::{default_pool, ThreadPool, ThreadPoolBuilder};
+pub use crate::wait::{wait, ReturnWhen, Waited};
+pub use crate::waitable::Waitable;

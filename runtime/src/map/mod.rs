@@ -1,0 +1,415 @@
+//! [`Map`]: a parallel map over an iterator, in input order or completion order, batched
+//! and with bounded look-ahead.
+
+mod chunk;
+
+use std::collections::VecDeque;
+use std::iter::Fuse;
+use std::time::{Duration, Instant};
+
+pub(crate) use self::chunk::Chunk;
+use self::chunk::{ChunkResults, ChunkSizer};
+use crate::error::TaskError;
+use crate::future::task::current_pool;
+use crate::signal::Signal;
+use crate::sync::Arc;
+use crate::Future;
+
+/// How a pool runs one batch of map items: the seam between [`Map`] and each kind of pool.
+pub(crate) trait SubmitChunk<I, T> {
+    fn submit(&self, items: Vec<I>) -> Future<Chunk<T>>;
+}
+
+/// The iterator returned by [`ThreadPool::map`](crate::ThreadPool::map): one
+/// `Result<T, TaskError>` per input item.
+///
+/// Nothing runs until the first call to `next` (iterators are lazy); options are set before
+/// that, by chaining:
+///
+/// | option | default | meaning |
+/// |---|---|---|
+/// | [`ordered(false)`](Self::ordered) | ordered | yield in completion order (Python's `imap_unordered`) |
+/// | [`chunksize(n)`](Self::chunksize) | adaptive | items per task; by default sized from measured item cost |
+/// | [`timeout(d)`](Self::timeout) | none | deadline counted from the `map` call |
+/// | [`lookahead(n)`](Self::lookahead) | 4 × workers | batches in flight at once |
+///
+/// A failed item yields its error and the map goes on. At most `lookahead` batches are in
+/// flight, so an endless iterator runs in bounded memory. Dropping the iterator cancels every
+/// batch that has not started.
+///
+/// # Examples
+///
+/// ```
+/// use parallel_runtime::ThreadPool;
+///
+/// let pool = ThreadPool::new();
+/// let squares: Vec<u64> = pool.map(|x: u64| x * x, 1..=4).collect::<Result<_, _>>().unwrap();
+/// assert_eq!(squares, [1, 4, 9, 16]);
+/// ```
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct Map<'a, I: Iterator, T> {
+    source: Fuse<I>,
+    exhausted: bool,
+    submit: Box<dyn SubmitChunk<I::Item, T> + 'a>,
+    window: Window<T>,
+    /// The batch being yielded (empty between batches).
+    current: ChunkResults<T>,
+    sizer: ChunkSizer,
+    lookahead: usize,
+    called: Instant,
+    deadline: Option<Instant>,
+    began: bool,
+    finished: bool,
+}
+
+impl<'a, I: Iterator, T> Map<'a, I, T> {
+    pub(crate) fn new(
+        submit: Box<dyn SubmitChunk<I::Item, T> + 'a>,
+        source: I,
+        workers: usize,
+    ) -> Self {
+        Self {
+            source: source.fuse(),
+            exhausted: false,
+            submit,
+            window: Window::Ordered(VecDeque::new()),
+            current: ChunkResults::empty(),
+            sizer: ChunkSizer::new(std::mem::size_of::<I::Item>(), std::mem::size_of::<T>()),
+            lookahead: 4 * workers.max(1),
+            called: Instant::now(),
+            deadline: None,
+            began: false,
+            finished: false,
+        }
+    }
+
+    fn assert_unstarted(&self, option: &str) {
+        assert!(
+            !self.began,
+            "`{option}` was set after the map began: chain map options before taking the first item"
+        );
+    }
+
+    /// Yields results in input order (`true`, the default) or as they complete (`false`,
+    /// Python's `imap_unordered`; items of one batch stay together).
+    ///
+    /// # Panics
+    ///
+    /// If the map has already yielded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let mut got: Vec<i32> = pool.map(|x| x + 1, 0..10).ordered(false).map(Result::unwrap).collect();
+    /// got.sort();
+    /// assert_eq!(got, (1..11).collect::<Vec<_>>());
+    /// ```
+    pub fn ordered(mut self, ordered: bool) -> Self {
+        self.assert_unstarted("ordered");
+        self.window = if ordered {
+            Window::Ordered(VecDeque::new())
+        } else {
+            Window::Unordered(Unordered::new())
+        };
+        self
+    }
+
+    /// Sends `size` items per task instead of sizing batches adaptively.
+    ///
+    /// # Panics
+    ///
+    /// If `size` is 0, or if the map has already yielded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let sum: u64 = pool.map(|x: u64| x, 0..1000).chunksize(100).map(Result::unwrap).sum();
+    /// assert_eq!(sum, 499_500);
+    /// ```
+    pub fn chunksize(mut self, size: usize) -> Self {
+        self.assert_unstarted("chunksize");
+        assert!(size > 0, "`chunksize` must be at least 1");
+        self.sizer.fix(size);
+        self
+    }
+
+    /// Gives the whole map `timeout`, counted from the `map` call (as Python's
+    /// `map(timeout=)`). An item not done by then yields `Err(TaskError::TimedOut)`, the
+    /// iterator ends, and the batches not started are cancelled.
+    ///
+    /// # Panics
+    ///
+    /// If the map has already yielded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let pool = parallel_runtime::ThreadPool::builder().workers(1).build().unwrap();
+    /// let results: Vec<_> = pool
+    ///     .map(|ms| std::thread::sleep(Duration::from_millis(ms)), [0, 5_000])
+    ///     .timeout(Duration::from_millis(200))
+    ///     .collect();
+    /// assert!(results[0].is_ok());
+    /// assert!(results[1].as_ref().unwrap_err().is_timed_out());
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.assert_unstarted("timeout");
+        self.deadline = self.called.checked_add(timeout);
+        self
+    }
+
+    /// Keeps at most `batches` batches in flight (submitted but not yet yielded). More keeps
+    /// workers busier when item costs vary; fewer bounds memory tighter.
+    ///
+    /// # Panics
+    ///
+    /// If `batches` is 0, or if the map has already yielded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel_runtime::ThreadPool::new();
+    /// // An endless input is fine: only a bounded number of items is ever in flight.
+    /// let first: Vec<u64> = pool.map(|x: u64| x * 2, 0..).lookahead(2).take(3).map(Result::unwrap).collect();
+    /// assert_eq!(first, [0, 2, 4]);
+    /// ```
+    pub fn lookahead(mut self, batches: usize) -> Self {
+        self.assert_unstarted("lookahead");
+        assert!(batches > 0, "`lookahead` must be at least 1");
+        self.lookahead = batches;
+        self
+    }
+
+    /// Submits batches until `lookahead` are in flight or the input runs out.
+    fn fill(&mut self) {
+        while !self.exhausted && self.window.len() < self.lookahead {
+            let size = self.sizer.next_size();
+            let items: Vec<I::Item> = self.source.by_ref().take(size).collect();
+            self.exhausted = items.len() < size;
+            if items.is_empty() {
+                break;
+            }
+            let len = items.len();
+            let future = self.submit.submit(items);
+            self.window.push(Batch { future, len });
+        }
+    }
+
+    fn cancel_all(&mut self) {
+        self.window.cancel_all();
+    }
+}
+
+impl<I: Iterator, T> Iterator for Map<'_, I, T> {
+    type Item = Result<T, TaskError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.current.next() {
+            Some(item) => Some(item),
+            None => self.next_batch(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let current = self.current.size_hint().0;
+        if self.finished {
+            return (current, Some(current));
+        }
+        let buffered = current + self.window.items();
+        let (low, high) = if self.exhausted {
+            (0, Some(0))
+        } else {
+            self.source.size_hint()
+        };
+        let high = high.and_then(|high| high.checked_add(buffered));
+        // A timeout may end the map early, so only what is in hand is certain then.
+        let low = if self.deadline.is_some() {
+            current
+        } else {
+            buffered + low
+        };
+        (low, high)
+    }
+}
+
+impl<I: Iterator, T> Map<'_, I, T> {
+    /// Moves on to the next batch: the slow path of `next`.
+    #[inline(never)]
+    fn next_batch(&mut self) -> Option<Result<T, TaskError>> {
+        loop {
+            if let Some(item) = self.current.next() {
+                return Some(item);
+            }
+            if self.finished {
+                return None;
+            }
+            self.began = true;
+            self.fill();
+            match self.window.next_batch(self.deadline) {
+                Next::Empty => {
+                    self.finished = true;
+                    return None;
+                }
+                Next::TimedOut => {
+                    self.cancel_all();
+                    self.finished = true;
+                    return Some(Err(TaskError::TimedOut));
+                }
+                Next::Ready(batch) => {
+                    let outcome = batch.future.try_result().expect("a ready batch is done");
+                    self.current = match outcome {
+                        Ok(chunk) => {
+                            self.sizer.observe(chunk.len(), chunk.elapsed());
+                            chunk.into_results()
+                        }
+                        Err(error) => ChunkResults::failed(error, batch.len),
+                    };
+                    // Refill before the consumer works through this batch.
+                    self.fill();
+                }
+            }
+        }
+    }
+}
+
+impl<I: Iterator, T> Drop for Map<'_, I, T> {
+    fn drop(&mut self) {
+        self.cancel_all();
+    }
+}
+
+struct Batch<T> {
+    future: Future<Chunk<T>>,
+    len: usize,
+}
+
+enum Next<T> {
+    Ready(Batch<T>),
+    TimedOut,
+    Empty,
+}
+
+/// The batches in flight.
+enum Window<T> {
+    /// In submission order; the front is yielded next.
+    Ordered(VecDeque<Batch<T>>),
+    /// Yielded as they finish.
+    Unordered(Unordered<T>),
+}
+
+impl<T> Window<T> {
+    fn len(&self) -> usize {
+        match self {
+            Self::Ordered(queue) => queue.len(),
+            Self::Unordered(set) => set.in_flight,
+        }
+    }
+
+    /// The number of items in flight.
+    fn items(&self) -> usize {
+        match self {
+            Self::Ordered(queue) => queue.iter().map(|batch| batch.len).sum(),
+            Self::Unordered(set) => set.slots.iter().flatten().map(|batch| batch.len).sum(),
+        }
+    }
+
+    fn push(&mut self, batch: Batch<T>) {
+        match self {
+            Self::Ordered(queue) => queue.push_back(batch),
+            Self::Unordered(set) => set.push(batch),
+        }
+    }
+
+    fn next_batch(&mut self, deadline: Option<Instant>) -> Next<T> {
+        match self {
+            Self::Ordered(queue) => match queue.front() {
+                None => Next::Empty,
+                Some(front) if !front.future.block(deadline) => Next::TimedOut,
+                Some(_) => Next::Ready(queue.pop_front().expect("front exists")),
+            },
+            Self::Unordered(set) => set.next_batch(deadline),
+        }
+    }
+
+    fn cancel_all(&mut self) {
+        match self {
+            Self::Ordered(queue) => queue.iter().for_each(|batch| {
+                batch.future.cancel();
+            }),
+            Self::Unordered(set) => set.slots.iter().flatten().for_each(|batch| {
+                batch.future.cancel();
+            }),
+        }
+    }
+}
+
+/// Batches in flight for an unordered map: a slab of slots, each subscribed to one signal
+/// with its slot index as token.
+struct Unordered<T> {
+    slots: Vec<Option<Batch<T>>>,
+    free: Vec<usize>,
+    in_flight: usize,
+    signal: Arc<Signal>,
+}
+
+impl<T> Unordered<T> {
+    fn new() -> Self {
+        Self {
+            slots: Vec::new(),
+            free: Vec::new(),
+            in_flight: 0,
+            signal: Signal::new(),
+        }
+    }
+
+    fn push(&mut self, batch: Batch<T>) {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        if !batch.future.completion().subscribe(&self.signal, slot) {
+            self.signal.notify(slot);
+        }
+        self.slots[slot] = Some(batch);
+        self.in_flight += 1;
+    }
+
+    fn next_batch(&mut self, deadline: Option<Instant>) -> Next<T> {
+        if self.in_flight == 0 {
+            return Next::Empty;
+        }
+        let slot = loop {
+            if let Some(slot) = self.signal.try_recv() {
+                break slot;
+            }
+            if !self.help_one() {
+                match self.signal.recv(deadline) {
+                    Some(slot) => break slot,
+                    None => return Next::TimedOut,
+                }
+            }
+        };
+        self.in_flight -= 1;
+        self.free.push(slot);
+        Next::Ready(
+            self.slots[slot]
+                .take()
+                .expect("a signalled slot holds a batch"),
+        )
+    }
+
+    /// On a pool worker, runs one batch still queued on this worker's pool instead of
+    /// sleeping on it (see `Completion::help`).
+    fn help_one(&self) -> bool {
+        current_pool() != 0
+            && self
+                .slots
+                .iter()
+                .flatten()
+                .any(|batch| batch.future.completion().help())
+    }
+}

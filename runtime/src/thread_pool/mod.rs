@@ -1,0 +1,317 @@
+//! [`ThreadPool`]: a fixed set of worker threads running submitted closures (Python's
+//! `ThreadPoolExecutor`).
+
+mod builder;
+mod worker;
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::thread;
+
+pub use self::builder::ThreadPoolBuilder;
+use self::worker::Shared;
+use crate::error::TaskError;
+use crate::future::task::{current_pool, Job, Task};
+use crate::map::{Chunk, Map, SubmitChunk};
+use crate::sync::lock;
+use crate::Future;
+
+/// A pool of worker threads that run submitted closures (Python's `ThreadPoolExecutor`).
+///
+/// [`submit`](Self::submit) returns a [`Future`] at once; [`map`](Self::map) runs a function
+/// over an iterator. Dropping the pool waits for the work already submitted, like leaving a
+/// Python `with` block; [`shutdown`](Self::shutdown) gives Python's other choices.
+///
+/// A task may wait on other tasks of its own pool, even on a pool of one worker: a worker that
+/// waits on a task still queued runs it itself (Python deadlocks here).
+///
+/// # Examples
+///
+/// ```
+/// use parallel_runtime::ThreadPool;
+///
+/// let pool = ThreadPool::builder().workers(4).build().unwrap();
+/// let futures: Vec<_> = (1..=4).map(|x| pool.submit(move || x * x)).collect();
+/// let squares: Vec<i32> = futures.iter().map(|f| f.result().unwrap()).collect();
+/// assert_eq!(squares, [1, 4, 9, 16]);
+/// ```
+pub struct ThreadPool {
+    shared: Arc<Shared>,
+}
+
+/// Pool ids start at 1: 0 means "not a worker" in `enter_pool`.
+static NEXT_POOL_ID: AtomicUsize = AtomicUsize::new(1);
+
+impl ThreadPool {
+    /// A pool with the default settings (see [`ThreadPoolBuilder`]).
+    ///
+    /// # Panics
+    ///
+    /// If the operating system refuses to start a thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel_runtime::ThreadPool::new();
+    /// assert_eq!(pool.submit(|| "hi").result(), Ok("hi"));
+    /// ```
+    pub fn new() -> Self {
+        ThreadPoolBuilder::new()
+            .build()
+            .expect("the operating system refused to start a worker thread")
+    }
+
+    /// Settings for a new pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel_runtime::ThreadPool::builder().workers(2).build().unwrap();
+    /// assert_eq!(pool.workers(), 2);
+    /// ```
+    pub fn builder() -> ThreadPoolBuilder {
+        ThreadPoolBuilder::new()
+    }
+
+    fn start(settings: ThreadPoolBuilder) -> io::Result<Self> {
+        let id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
+        let workers = settings.workers.unwrap_or_else(builder::default_workers);
+        let prefix = settings.name_prefix.unwrap_or_else(|| format!("pool-{id}"));
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        let pool = Self {
+            shared: Arc::new(Shared {
+                id,
+                workers,
+                sender: Mutex::new(Some(sender)),
+                receiver,
+                broken: OnceLock::new(),
+                alive: Mutex::new(0),
+                exited: Condvar::new(),
+            }),
+        };
+        for index in 0..workers {
+            let mut thread = thread::Builder::new().name(format!("{prefix}-{index}"));
+            if let Some(bytes) = settings.stack_size {
+                thread = thread.stack_size(bytes);
+            }
+            let shared = Arc::clone(&pool.shared);
+            let initializer = settings.initializer.clone();
+            *lock(&pool.shared.alive) += 1;
+            if let Err(error) = thread.spawn(move || worker::run(shared, initializer)) {
+                *lock(&pool.shared.alive) -= 1;
+                return Err(error); // dropping `pool` shuts down the workers already started
+            }
+        }
+        Ok(pool)
+    }
+
+    /// The number of worker threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel_runtime::ThreadPool::builder().workers(3).build().unwrap();
+    /// assert_eq!(pool.workers(), 3);
+    /// ```
+    pub fn workers(&self) -> usize {
+        self.shared.workers
+    }
+
+    /// Submits `task` and returns its [`Future`] at once.
+    ///
+    /// A panic in the task becomes its [`TaskError::Panicked`]; the worker survives. After
+    /// [`shutdown`](Self::shutdown) the future is already failed with [`TaskError::ShutDown`],
+    /// and on a broken pool with [`TaskError::Broken`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let future = pool.submit(|| "a.pdf downloaded".to_owned());
+    /// assert_eq!(future.result().unwrap(), "a.pdf downloaded");
+    ///
+    /// pool.shutdown(true, false);
+    /// assert!(pool.submit(|| 1).result().unwrap_err().is_shut_down());
+    /// ```
+    pub fn submit<F, T>(&self, task: F) -> Future<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        if let Some(reason) = self.shared.broken.get() {
+            return Future::failed(TaskError::broken(reason.clone()));
+        }
+        let task = Arc::new(Task::new(task, self.shared.id));
+        let sender = lock(&self.shared.sender);
+        let Some(sender) = sender.as_ref() else {
+            return Future::failed(TaskError::ShutDown);
+        };
+        let job: Arc<dyn Job> = task.clone();
+        sender
+            .send(job)
+            .expect("the pool keeps a receiver, so the queue is open");
+        Future::new(task)
+    }
+
+    /// Runs `func` over `items` on this pool, yielding one `Result` per item in input order
+    /// (Python's `Executor.map`, without its stop at the first error).
+    ///
+    /// Items are batched so that cheap items cost little more than a sequential loop, only a
+    /// bounded number are in flight, and the returned [`Map`] has options for completion
+    /// order, batch size, a timeout and the look-ahead. For several inputs, zip them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let add = |(a, b): (i32, i32)| a + b;
+    /// let sums: Vec<i32> = pool
+    ///     .map(add, (0..10).zip(std::iter::repeat(1)))
+    ///     .collect::<Result<_, _>>()
+    ///     .unwrap();
+    /// assert_eq!(sums, (1..=10).collect::<Vec<_>>());
+    /// ```
+    pub fn map<F, I, T>(&self, func: F, items: I) -> Map<'_, I::IntoIter, T>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
+        let submit = ThreadChunks {
+            pool: self,
+            func: Arc::new(func),
+        };
+        Map::new(Box::new(submit), items.into_iter(), self.workers())
+    }
+
+    /// Stops accepting work (Python's `Executor.shutdown`).
+    ///
+    /// - `cancel_futures`: cancel the tasks still queued (their futures get
+    ///   [`TaskError::Cancelled`]); otherwise they all still run.
+    /// - `wait`: return only when every worker has finished; otherwise return at once while
+    ///   the workers finish in the background.
+    ///
+    /// Later submits fail with [`TaskError::ShutDown`]. Calling it again is harmless. Called
+    /// from one of the pool's own tasks with `wait`, it waits for the other workers only.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use parallel_runtime::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().workers(1).build().unwrap();
+    /// let (started, on_start) = mpsc::channel();
+    /// let (go, wait_for_go) = mpsc::channel::<()>();
+    /// let running = pool.submit(move || {
+    ///     started.send(()).unwrap();
+    ///     wait_for_go.recv().is_ok()
+    /// });
+    /// let queued = pool.submit(|| "never runs");
+    /// on_start.recv().unwrap();
+    /// pool.shutdown(false, true);
+    /// assert!(queued.result().unwrap_err().is_cancelled());
+    /// go.send(()).unwrap();
+    /// assert_eq!(running.result(), Ok(true));
+    /// ```
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        drop(lock(&self.shared.sender).take());
+        if cancel_futures {
+            while let Ok(job) = self.shared.receiver.try_recv() {
+                job.cancel();
+            }
+        }
+        if wait {
+            let own = usize::from(current_pool() == self.shared.id);
+            let mut alive = lock(&self.shared.alive);
+            while *alive > own {
+                alive = self
+                    .shared
+                    .exited
+                    .wait(alive)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel_runtime::ThreadPool::new();
+    /// pool.shutdown(false, false);
+    /// assert!(pool.is_shut_down());
+    /// ```
+    pub fn is_shut_down(&self) -> bool {
+        lock(&self.shared.sender).is_none()
+    }
+}
+
+impl Default for ThreadPool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for ThreadPool {
+    /// `shutdown(wait = true, cancel_futures = false)`: the work submitted still runs.
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+    }
+}
+
+impl fmt::Debug for ThreadPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPool")
+            .field("id", &self.shared.id)
+            .field("workers", &self.shared.workers)
+            .field("shut_down", &self.is_shut_down())
+            .field("broken", &self.shared.broken.get().is_some())
+            .finish()
+    }
+}
+
+/// Runs map batches as tasks of a thread pool.
+struct ThreadChunks<'p, F> {
+    pool: &'p ThreadPool,
+    func: Arc<F>,
+}
+
+impl<F, I, T> SubmitChunk<I, T> for ThreadChunks<'_, F>
+where
+    F: Fn(I) -> T + Send + Sync + 'static,
+    I: Send + 'static,
+    T: Send + 'static,
+{
+    fn submit(&self, items: Vec<I>) -> Future<Chunk<T>> {
+        let func = Arc::clone(&self.func);
+        self.pool.submit(move || Chunk::run(&*func, items))
+    }
+}
+
+/// The process-wide default thread pool, started on first use with the default settings and
+/// threads named `parallel-0`, `parallel-1`, …. It lives for the rest of the program.
+///
+/// # Panics
+///
+/// If the operating system refuses to start a thread on first use.
+///
+/// # Examples
+///
+/// ```
+/// let future = parallel_runtime::default_pool().submit(|| 1 + 1);
+/// assert_eq!(future.result(), Ok(2));
+/// ```
+pub fn default_pool() -> &'static ThreadPool {
+    static POOL: OnceLock<ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        ThreadPool::builder()
+            .name_prefix("parallel")
+            .build()
+            .expect("the operating system refused to start a worker thread")
+    })
+}
