@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 mod as_completed;
+mod deadline;
 mod error;
 mod future;
 mod map;

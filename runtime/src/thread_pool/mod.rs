@@ -2,6 +2,7 @@
 //! `ThreadPoolExecutor`).
 
 mod builder;
+mod timeout;
 mod worker;
 
 use std::fmt;
@@ -140,10 +141,18 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        self.enqueue(Arc::new(Task::new(task, self.shared.id)))
+    }
+
+    /// Queues `task` unless the pool is broken or shut down, and returns its future.
+    fn enqueue<F, T>(&self, task: Arc<Task<F, T>>) -> Future<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
         if let Some(reason) = self.shared.broken.get() {
             return Future::failed(TaskError::broken(reason.clone()));
         }
-        let task = Arc::new(Task::new(task, self.shared.id));
         let sender = lock(&self.shared.sender);
         let Some(sender) = sender.as_ref() else {
             return Future::failed(TaskError::ShutDown);

@@ -1,0 +1,60 @@
+//! `ThreadPool::submit_with_timeout`: a task whose future fails with `TimedOut` once it has
+//! run for too long.
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use super::ThreadPool;
+use crate::deadline;
+use crate::error::TaskError;
+use crate::future::core::FROM_RUNNING;
+use crate::future::task::{Handle, Task};
+use crate::Future;
+
+impl ThreadPool {
+    /// Submits `task` with a deadline: if it has not finished `timeout` after it *started
+    /// running*, its future fails with [`TaskError::TimedOut`] and waiters wake.
+    ///
+    /// A thread cannot be stopped from outside, so the task itself runs on to its end and its
+    /// value is dropped; the worker is busy until then. (A process pool kills the worker
+    /// instead.) Time spent queued does not count.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let slow = pool.submit_with_timeout(|| std::thread::sleep(Duration::from_secs(2)), Duration::from_millis(50));
+    /// assert!(slow.result().unwrap_err().is_timed_out());
+    /// let quick = pool.submit_with_timeout(|| 7, Duration::from_secs(5));
+    /// assert_eq!(quick.result(), Ok(7));
+    /// ```
+    pub fn submit_with_timeout<F, T>(&self, task: F, timeout: Duration) -> Future<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let task = Arc::new_cyclic(|this: &Weak<Task<_, T>>| {
+            let this: Weak<dyn Handle<T>> = this.clone();
+            Task::new(
+                move || {
+                    if let Some(deadline) = Instant::now().checked_add(timeout) {
+                        deadline::at(deadline, move || expire(&this));
+                    }
+                    task()
+                },
+                self.shared.id,
+            )
+        });
+        self.enqueue(task)
+    }
+}
+
+/// Fails the task with `TimedOut` if it is still running (the timer thread calls this).
+fn expire<T>(task: &Weak<dyn Handle<T>>) {
+    if let Some(task) = task.upgrade() {
+        // Loses harmlessly to a task that already finished.
+        let _ = task.core().complete(FROM_RUNNING, Err(TaskError::TimedOut));
+    }
+}
