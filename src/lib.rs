@@ -10,6 +10,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use parallel_macros::parallel;
+pub use parallel_macros::pmap;
+
 pub use parallel_runtime::as_completed;
 pub use parallel_runtime::default_pool;
 pub use parallel_runtime::wait;

@@ -1,0 +1,312 @@
+//! The rules a use of `#[parallel]` or `pmap!` must follow, one `check_<rule>` each, every
+//! mistake reported at the smallest token that is wrong, with what to write instead.
+
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{Expr, FnArg, GenericParam, ItemFn, Lifetime, Type, TypeReference};
+
+use crate::diagnostics::Diagnostics;
+use crate::parse::{Args, Pmap};
+use crate::values;
+
+/// The most iterables `pmap!` zips (Python's `map` takes any number; eight covers real use).
+pub(crate) const MAX_ITERABLES: usize = 8;
+
+/// Checks the attribute's settings and the function under it.
+pub(crate) fn attribute(args: &Args, func: &ItemFn, diag: &mut Diagnostics) {
+    check_values(args, diag);
+    check_one_pool(args, diag);
+    check_own_pool_settings(args, diag);
+    check_process_settings(args, diag);
+    check_processes_available(args, diag);
+    check_not_async(func, diag);
+    check_not_const(func, diag);
+    check_not_unsafe(func, diag);
+    check_no_abi(func, diag);
+    check_not_variadic(func, diag);
+    check_no_receiver(func, diag);
+    check_no_lifetime_parameters(func, diag);
+    check_owned_arguments(func, diag);
+}
+
+/// Checks `pmap!`'s operands and options.
+pub(crate) fn pmap(input: &Pmap, options: &Args, diag: &mut Diagnostics) {
+    check_values(options, diag);
+    check_one_pool(options, diag);
+    check_processes_available(options, diag);
+    check_has_iterables(input, diag);
+    check_closure_arity(input, diag);
+}
+
+// Each value must mean something: a count of at least 1, a duration, a string, a path, a
+// flag. The conversions live in `values` so that `expand` reads them the same way.
+fn check_values(args: &Args, diag: &mut Diagnostics) {
+    let results = [
+        args.get("threads")
+            .map(|arg| values::count(arg, "pool with no workers").map(drop)),
+        args.get("processes")
+            .map(|arg| values::count(arg, "pool with no workers").map(drop)),
+        args.get("chunksize")
+            .map(|arg| values::count(arg, "chunk of no items").map(drop)),
+        args.get("max_tasks_per_child")
+            .map(|arg| values::count(arg, "worker that may run no task").map(drop)),
+        args.get("timeout")
+            .map(|arg| values::duration(arg).map(drop)),
+        args.get("name").map(|arg| values::string(arg).map(drop)),
+        args.get("pool")
+            .map(|arg| values::path(arg, "MY_POOL").map(drop)),
+        args.get("initializer")
+            .map(|arg| values::path(arg, "setup").map(drop)),
+        args.get("ordered").map(|arg| values::flag(arg).map(drop)),
+    ];
+    for error in results.into_iter().flatten().filter_map(Result::err) {
+        diag.push(error);
+    }
+    for key in ["chunksize", "max_tasks_per_child"] {
+        if let Some(arg) = args.get(key).filter(|arg| arg.value.is_none()) {
+            diag.error(
+                arg.key.span(),
+                format!("`{key}` needs a value: write `{key} = 100`"),
+            );
+        }
+    }
+}
+
+// A function runs on one pool: its own threads, its own processes, or a declared pool.
+fn check_one_pool(args: &Args, diag: &mut Diagnostics) {
+    let given: Vec<_> = ["threads", "processes", "pool"]
+        .into_iter()
+        .filter_map(|key| args.get(key))
+        .collect();
+    if let [first, rest @ ..] = given.as_slice() {
+        for second in rest {
+            diag.error(
+                second.key.span(),
+                format!("pick one of `{}` or `{}`, not both", first.key, second.key),
+            );
+        }
+    }
+}
+
+// `name` and `initializer` configure a pool that the attribute creates; the default pool
+// and a declared pool are configured where they are built.
+fn check_own_pool_settings(args: &Args, diag: &mut Diagnostics) {
+    if args.has("threads") || args.has("processes") {
+        return;
+    }
+    for key in ["name", "initializer"] {
+        if let Some(arg) = args.get(key) {
+            let hint = if args.has("pool") {
+                "set it where that pool is built"
+            } else {
+                "add `threads` (or `threads = N`) for a pool of the function's own"
+            };
+            diag.error(
+                arg.key.span(),
+                format!("`{key}` configures a pool of this function's own; {hint}"),
+            );
+        }
+    }
+}
+
+// Recycling a worker after N tasks only means something for processes.
+fn check_process_settings(args: &Args, diag: &mut Diagnostics) {
+    if let Some(arg) = args
+        .get("max_tasks_per_child")
+        .filter(|_| !args.has("processes"))
+    {
+        diag.error(
+            arg.key.span(),
+            "`max_tasks_per_child` recycles worker processes; add `processes` or drop it",
+        );
+    }
+}
+
+// Process pools arrive with the process runtime; until then say so plainly.
+fn check_processes_available(args: &Args, diag: &mut Diagnostics) {
+    if let Some(arg) = args.get("processes") {
+        diag.error(
+            arg.key.span(),
+            "process pools are not available in this version of `parallel`; use `threads` for now",
+        );
+    }
+}
+
+// The attribute wraps blocking code; an async body would need an executor in each worker.
+fn check_not_async(func: &ItemFn, diag: &mut Diagnostics) {
+    if let Some(token) = &func.sig.asyncness {
+        diag.error_at(
+            token,
+            "`#[parallel]` wraps blocking code; drop `async` (the returned future can be awaited)",
+        );
+    }
+}
+
+// The call submits work at run time, which a `const fn` cannot do.
+fn check_not_const(func: &ItemFn, diag: &mut Diagnostics) {
+    if let Some(token) = &func.sig.constness {
+        diag.error_at(token, "a `#[parallel]` function submits work at run time, so it cannot be `const`; drop `const`");
+    }
+}
+
+// The caller of an `unsafe fn` promises something about the call; a call that runs later on
+// another thread cannot keep that promise.
+fn check_not_unsafe(func: &ItemFn, diag: &mut Diagnostics) {
+    if let Some(token) = &func.sig.unsafety {
+        diag.error_at(
+            token,
+            "a `#[parallel]` function runs later on another thread, where the caller's `unsafe` promise cannot hold; drop `unsafe` and keep `unsafe` blocks inside",
+        );
+    }
+}
+
+// A foreign ABI means foreign callers, who expect the value, not a future.
+fn check_no_abi(func: &ItemFn, diag: &mut Diagnostics) {
+    if let Some(abi) = &func.sig.abi {
+        diag.error_at(abi, "a `#[parallel]` function is called from Rust and returns a future; drop the `extern` ABI");
+    }
+}
+
+fn check_not_variadic(func: &ItemFn, diag: &mut Diagnostics) {
+    if let Some(variadic) = &func.sig.variadic {
+        diag.error_at(
+            variadic,
+            "a `#[parallel]` function cannot be variadic; take a `Vec` instead",
+        );
+    }
+}
+
+// A method borrows or consumes its receiver, which would have to travel to the worker; a free
+// function that takes the value says so explicitly.
+fn check_no_receiver(func: &ItemFn, diag: &mut Diagnostics) {
+    if let Some(FnArg::Receiver(receiver)) = func.sig.inputs.first() {
+        diag.error_at(
+            receiver,
+            "`#[parallel]` goes on free functions, not methods; take the value as an argument instead: `fn f(this: Type)`",
+        );
+    }
+}
+
+// Arguments move to another thread that may outlive the caller's borrows.
+fn check_no_lifetime_parameters(func: &ItemFn, diag: &mut Diagnostics) {
+    for param in &func.sig.generics.params {
+        if let GenericParam::Lifetime(lifetime) = param {
+            diag.error_at(
+                &lifetime.lifetime,
+                format!(
+                    "arguments are moved to another thread, so they cannot borrow; drop `{}` and take owned values",
+                    lifetime.lifetime
+                ),
+            );
+        }
+    }
+}
+
+// Arguments are moved into the task: a borrow (other than `'static`) cannot go with them.
+fn check_owned_arguments(func: &ItemFn, diag: &mut Diagnostics) {
+    for input in &func.sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            let mut finder = Borrows::default();
+            finder.visit_type(&typed.ty);
+            for (span, message) in finder.found {
+                diag.error(span, message);
+            }
+        }
+    }
+}
+
+/// Finds borrows in a type: `&T` without `'static`, and non-`'static` lifetimes.
+#[derive(Default)]
+struct Borrows {
+    found: Vec<(proc_macro2::Span, String)>,
+}
+
+impl<'ast> Visit<'ast> for Borrows {
+    fn visit_type_reference(&mut self, reference: &'ast TypeReference) {
+        let is_static = reference
+            .lifetime
+            .as_ref()
+            .is_some_and(|lifetime| lifetime.ident == "static");
+        if is_static {
+            return syn::visit::visit_type_reference(self, reference);
+        }
+        let owned = owned_form(reference);
+        self.found.push((
+            reference.span(),
+            format!("the call runs on another thread, so arguments are moved: take `{owned}`"),
+        ));
+    }
+
+    fn visit_lifetime(&mut self, lifetime: &'ast Lifetime) {
+        if lifetime.ident != "static" {
+            self.found.push((
+                lifetime.span(),
+                format!("arguments are moved to another thread, so they cannot borrow: drop `{lifetime}` and take owned values"),
+            ));
+        }
+    }
+}
+
+/// The owned type to suggest for a borrowed one: `&str` → `String`, `&[T]` → `Vec<T>`, …
+fn owned_form(reference: &TypeReference) -> String {
+    let inner = &*reference.elem;
+    let text = quote::quote!(#inner).to_string().replace(' ', "");
+    match inner {
+        Type::Slice(slice) => {
+            let elem = &slice.elem;
+            format!("Vec<{}>", quote::quote!(#elem).to_string().replace(' ', ""))
+        }
+        _ => match text.as_str() {
+            "str" => "String".into(),
+            "Path" | "std::path::Path" => "PathBuf".into(),
+            "OsStr" | "std::ffi::OsStr" => "OsString".into(),
+            "CStr" | "std::ffi::CStr" => "CString".into(),
+            _ => text,
+        },
+    }
+}
+
+// `pmap!` maps a function over something: with nothing to map, it is a mistake.
+fn check_has_iterables(input: &Pmap, diag: &mut Diagnostics) {
+    if input.iterables.is_empty() {
+        diag.error(
+            input.func_span,
+            "`pmap!` needs an iterable after the function: write `pmap!(f, items)`",
+        );
+    }
+    if let Some(extra) = input.iterables.get(MAX_ITERABLES) {
+        diag.error_at(
+            extra,
+            format!("`pmap!` zips at most {MAX_ITERABLES} iterables; zip the rest into tuples"),
+        );
+    }
+}
+
+// One iterable per closure argument, as Python's `map(f, *iterables)`.
+fn check_closure_arity(input: &Pmap, diag: &mut Diagnostics) {
+    let Expr::Closure(closure) = &input.func else {
+        return;
+    };
+    let (takes, given) = (closure.inputs.len(), input.iterables.len());
+    if takes != given && given > 0 {
+        let plural = |n: usize, word: &str| {
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        diag.error(
+            closure
+                .or1_token
+                .span
+                .join(closure.or2_token.span)
+                .unwrap_or(closure.or1_token.span),
+            format!(
+                "this closure takes {} but `pmap!` was given {}; give one iterable per argument",
+                plural(takes, "argument"),
+                plural(given, "iterable"),
+            ),
+        );
+    }
+}

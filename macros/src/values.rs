@@ -1,0 +1,138 @@
+//! What a setting's value means: the conversions from an `Arg` to a count, a duration, a
+//! string, a path or a flag. `validate` reports their errors; `expand` uses them only on
+//! input that `validate` accepted.
+
+use std::time::Duration;
+
+use syn::{Expr, ExprLit, ExprPath, Lit, LitStr, Path};
+
+use crate::duration;
+use crate::parse::Arg;
+
+type Result<T> = syn::Result<T>;
+
+/// A whole number of at least 1, as in `threads = 4`; `Ok(None)` for the bare word
+/// (`threads`), meaning "the default number". `what` completes "a pool with no … never runs
+/// anything".
+pub(crate) fn count(arg: &Arg, what: &str) -> Result<Option<usize>> {
+    let key = &arg.key;
+    let Some(value) = &arg.value else {
+        return Ok(None);
+    };
+    let whole = |example: &str| {
+        syn::Error::new_spanned(
+            value,
+            format!("`{key}` takes a whole number: write `{key} = {example}`"),
+        )
+    };
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => match int.base10_parse::<usize>() {
+            Ok(0) => Err(syn::Error::new_spanned(
+                value,
+                format!("a {what} never runs anything; write `{key} = 1` or more"),
+            )),
+            Ok(count) => Ok(Some(count)),
+            Err(_) => Err(whole("4")),
+        },
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => match text.value().trim().parse::<usize>() {
+            Ok(count) if count > 0 => Err(whole(&count.to_string())),
+            _ => Err(whole("4")),
+        },
+        Expr::Unary(_) => Err(syn::Error::new_spanned(
+            value,
+            format!(
+                "`{key}` counts something, so it cannot be negative: write `{key} = 1` or more"
+            ),
+        )),
+        _ => Err(whole("4")),
+    }
+}
+
+/// A duration string, as in `timeout = "2s"`.
+pub(crate) fn duration(arg: &Arg) -> Result<Duration> {
+    let key = &arg.key;
+    let form = "such as \"2s\", \"500ms\" or \"1.5s\" (units: us, ms, s, m, h)";
+    match &arg.value {
+        Some(Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        })) => duration::parse(&text.value()).ok_or_else(|| {
+            syn::Error::new_spanned(text, format!("`{key}` takes a duration above zero {form}"))
+        }),
+        Some(Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        })) => Err(syn::Error::new_spanned(
+            int,
+            format!(
+                "`{key}` takes a duration with its unit: write `{key} = \"{}s\"`",
+                int.base10_digits()
+            ),
+        )),
+        Some(value) => Err(syn::Error::new_spanned(
+            value,
+            format!("`{key}` takes a duration string {form}: write `{key} = \"2s\"`"),
+        )),
+        None => Err(syn::Error::new_spanned(
+            key,
+            format!("`{key}` needs a value: write `{key} = \"2s\"`"),
+        )),
+    }
+}
+
+/// A string literal, as in `name = "download"`.
+pub(crate) fn string(arg: &Arg) -> Result<LitStr> {
+    let key = &arg.key;
+    match &arg.value {
+        Some(Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        })) => Ok(text.clone()),
+        Some(value) => Err(syn::Error::new_spanned(
+            value,
+            format!("`{key}` takes a string: write `{key} = \"download\"`"),
+        )),
+        None => Err(syn::Error::new_spanned(
+            key,
+            format!("`{key}` needs a value: write `{key} = \"download\"`"),
+        )),
+    }
+}
+
+/// A path, as in `pool = IO_POOL` or `initializer = setup`. `example` shows one.
+pub(crate) fn path(arg: &Arg, example: &str) -> Result<Path> {
+    let key = &arg.key;
+    match &arg.value {
+        Some(Expr::Path(ExprPath {
+            path, qself: None, ..
+        })) => Ok(path.clone()),
+        Some(value) => Err(syn::Error::new_spanned(
+            value,
+            format!("`{key}` takes a path: write `{key} = {example}`"),
+        )),
+        None => Err(syn::Error::new_spanned(
+            key,
+            format!("`{key}` needs a value: write `{key} = {example}`"),
+        )),
+    }
+}
+
+/// `true` or `false`; the bare word means `true`.
+pub(crate) fn flag(arg: &Arg) -> Result<bool> {
+    let key = &arg.key;
+    match &arg.value {
+        None => Ok(true),
+        Some(Expr::Lit(ExprLit {
+            lit: Lit::Bool(value),
+            ..
+        })) => Ok(value.value),
+        Some(value) => Err(syn::Error::new_spanned(
+            value,
+            format!("`{key}` takes `true` or `false`: write `{key} = false`"),
+        )),
+    }
+}
