@@ -14,7 +14,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
-use syn::spanned::Spanned;
+use syn::visit::Visit;
 use syn::{Attribute, Expr, FnArg, Ident, ItemFn, ReturnType, Type};
 
 use crate::parse::{Args, Pmap};
@@ -24,15 +24,29 @@ use crate::values;
 pub(crate) fn attribute(args: &Args, func: &ItemFn) -> TokenStream {
     let parts = Parts::new(func);
     let companion = expand_companion(args, func, &parts);
-    if func.sig.generics.params.is_empty() {
+    if !is_generic(func) {
         let value = expand_value(func, &parts);
         let deref = expand_deref(&parts);
         let mappable = expand_mappable(&parts);
         quote! { #value #companion #deref #mappable }
     } else {
-        let generic = expand_generic_fn(func, &parts);
+        let generic = expand_generic_fn(args, func, &parts);
         quote! { #generic #companion }
     }
+}
+
+/// Whether the function is generic, explicitly or through `impl Trait` (which a constant's
+/// fn-pointer type cannot express).
+fn is_generic(func: &ItemFn) -> bool {
+    struct FindImplTrait(bool);
+    impl<'ast> Visit<'ast> for FindImplTrait {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = FindImplTrait(false);
+    finder.visit_signature(&func.sig);
+    !func.sig.generics.params.is_empty() || finder.0
 }
 
 /// The pieces of the user's function that the expansion repeats.
@@ -163,7 +177,7 @@ fn expand_companion(args: &Args, func: &ItemFn, parts: &Parts) -> TokenStream {
         " The companion of the `#[parallel]` function [`{name}`]: \
          `{name}::sync` runs the original function on the calling thread."
     );
-    let submit = (func.sig.generics.params.is_empty()).then(|| expand_submit_fn(args, parts));
+    let submit = (!is_generic(func)).then(|| expand_submit_fn(args, parts));
     let pool = expand_pool(args, parts);
     quote! {
         #(#cfgs)*
@@ -205,39 +219,37 @@ fn expand_submit_fn(args: &Args, parts: &Parts) -> TokenStream {
     }
 }
 
-/// Checks that arguments and result can cross threads, then submits `sync` to the pool.
+/// Submits `sync` to the pool through `submitN`, whose explicit type arguments carry the
+/// user's spans: a type that cannot cross threads is reported once, on that type.
 fn expand_submit_body(args: &Args, parts: &Parts) -> TokenStream {
     let Parts { name, names, .. } = parts;
-    let checks = expand_thread_checks(parts);
-    let timeout = match args.get("timeout") {
+    let timeout = expand_timeout(args);
+    let submit = format_ident!("submit{}", names.len());
+    let types = parts.types.iter().map(nameable);
+    let output = nameable(&parts.output);
+    quote! {
+        ::parallel::__private::#submit::<#(#types,)* #output, _>(#name::__pool(), #timeout, #name::sync, #(#names),*)
+    }
+}
+
+/// `Some(Duration)` for `timeout = ".."`, else `None`.
+fn expand_timeout(args: &Args) -> TokenStream {
+    match args.get("timeout") {
         Some(arg) => {
             let nanos = values::duration(arg).expect("validated").as_nanos() as u64;
             quote! { ::core::option::Option::Some(::core::time::Duration::from_nanos(#nanos)) }
         }
         None => quote! { ::core::option::Option::None },
-    };
-    quote! {
-        #checks
-        ::parallel::__private::submit(#name::__pool(), #timeout, move || #name::sync(#(#names),*))
     }
 }
 
-/// One bound per argument and one for the result, each spanned on the user's type, so that a
-/// type that cannot cross threads is named in the error (`impl Trait` types are checked by the
-/// closure that captures them instead).
-fn expand_thread_checks(parts: &Parts) -> TokenStream {
-    let arguments = parts
-        .types
-        .iter()
-        .filter(|ty| !matches!(ty, Type::ImplTrait(_)))
-        .map(|ty| {
-            quote_spanned! {ty.span()=> ::parallel::__private::thread_argument::<#ty>(); }
-        });
-    let output = &parts.output;
-    let result = (!matches!(output, Type::ImplTrait(_))).then(|| {
-        quote_spanned! {output.span()=> ::parallel::__private::thread_result::<#output>(); }
-    });
-    quote! { #(#arguments)* #result }
+/// A type as an explicit generic argument: itself, or `_` for `impl Trait` (which cannot be
+/// named there, and which the closure that captures it checks instead).
+fn nameable(ty: &Type) -> TokenStream {
+    match ty {
+        Type::ImplTrait(_) => quote! { _ },
+        ty => ty.to_token_stream(),
+    }
 }
 
 /// The pool the function runs on: its own (built on first call), a declared one, or the
@@ -291,8 +303,9 @@ fn expand_deref(parts: &Parts) -> TokenStream {
     }
 }
 
-/// `impl Mappable<(T0, ..)> for name`: lets `pmap!` run `name::sync` in batches on the
-/// function's own pool.
+/// `impl Mappable<(A0, ..)> for name` where each `Ai` is `Ti`: lets `pmap!` run
+/// `name::sync` in batches on the function's own pool. Generic over the item types (tied to
+/// the argument types by `Is`), so their bounds are checked where `pmap!` uses it.
 fn expand_mappable(parts: &Parts) -> TokenStream {
     let Parts {
         name,
@@ -302,9 +315,18 @@ fn expand_mappable(parts: &Parts) -> TokenStream {
         output,
         ..
     } = parts;
+    if types.len() > crate::validate::MAX_ITERABLES {
+        return TokenStream::new(); // pmap! cannot zip that many iterables anyway
+    }
+    let items: Vec<Ident> = (0..types.len())
+        .map(|index| format_ident!("__Item{}", index))
+        .collect();
     quote! {
         #(#cfgs)*
-        impl ::parallel::__private::Mappable<(#(#types,)*)> for #name {
+        impl<#(#items),*> ::parallel::__private::Mappable<(#(#items,)*)> for #name
+        where
+            #(#items: ::parallel::__private::Is<#types> + ::parallel::__private::ThreadArgument,)*
+        {
             type Output = #output;
 
             fn pmap<I>(
@@ -313,9 +335,13 @@ fn expand_mappable(parts: &Parts) -> TokenStream {
                 options: ::parallel::__private::MapOptions,
             ) -> ::parallel::Map<'static, I, #output>
             where
-                I: ::core::iter::Iterator<Item = (#(#types,)*)>,
+                I: ::core::iter::Iterator<Item = (#(#items,)*)>,
             {
-                options.run(#name::__pool(), |(#(#names,)*)| #name::sync(#(#names),*), items)
+                options.run_returning::<#output, _, _>(
+                    #name::__pool(),
+                    |(#(#names,)*)| #name::sync(#(::parallel::__private::Is::into_is(#names)),*),
+                    items,
+                )
             }
         }
     }
@@ -323,7 +349,7 @@ fn expand_mappable(parts: &Parts) -> TokenStream {
 
 /// A generic function keeps its generics and returns `Future<R>`; `name::sync` carries the
 /// body.
-fn expand_generic_fn(func: &ItemFn, parts: &Parts) -> TokenStream {
+fn expand_generic_fn(args: &Args, func: &ItemFn, parts: &Parts) -> TokenStream {
     let Parts {
         name,
         vis,
@@ -340,15 +366,22 @@ fn expand_generic_fn(func: &ItemFn, parts: &Parts) -> TokenStream {
         " Runs in parallel: returns a [`Future`](::parallel::Future) at once; \
          `{name}::sync(..)` is the original, synchronous function."
     );
-    let checks = expand_thread_checks(parts);
+    let submit = format_ident!("submit{}", names.len());
+    let timeout = expand_timeout(args);
+    let nameable_types = types.iter().map(nameable);
+    let nameable_output = nameable(output);
     quote! {
         #(#cfgs)*
         #(#docs)*
         #[doc = ""]
         #[doc = #note]
         #vis fn #name #generics (#(#names: #types),*) -> ::parallel::Future<#output> #where_clause {
-            #checks
-            ::parallel::__private::submit(#name::__pool(), ::core::option::Option::None, move || #name::sync(#(#names),*))
+            ::parallel::__private::#submit::<#(#nameable_types,)* #nameable_output, _>(
+                #name::__pool(),
+                #timeout,
+                #name::sync,
+                #(#names),*
+            )
         }
     }
 }

@@ -12,14 +12,240 @@ mod values;
 
 use proc_macro::TokenStream;
 
-/// Runs a function on a pool: calling it returns a `parallel::Future` at once. Documented in
-/// the `parallel` crate.
+/// Runs a function on a pool: calling it submits the call and returns a
+/// [`parallel::Future`](../parallel/struct.Future.html) at once.
+///
+/// ```
+/// use parallel::parallel;
+///
+/// #[parallel(threads = 4)]
+/// fn download(file: String) -> String {
+///     format!("{file} downloaded")
+/// }
+///
+/// let future = download("a.pdf".into()); // returns at once
+/// assert_eq!(future.result().unwrap(), "a.pdf downloaded");
+/// assert_eq!(download::sync("b.pdf".into()), "b.pdf downloaded"); // the original, on this thread
+/// ```
+///
+/// # Arguments
+///
+/// All optional; combine them where it makes sense.
+///
+/// | argument | meaning |
+/// |---|---|
+/// | (none) | run on the process-wide default thread pool ([`default_pool`](../parallel/fn.default_pool.html)) |
+/// | `threads` | a thread pool of the function's own, with the default number of workers, started on the first call and kept for the program |
+/// | `threads = N` | the same with `N` workers |
+/// | `pool = PATH` | a pool the program declared, shared by several functions |
+/// | `name = "prefix"` | the worker thread name prefix of the function's own pool (default: the function's name) |
+/// | `timeout = "2s"` | per-call deadline (`us`, `ms`, `s`, `m`, `h`), counted from when the call starts running: the future then fails with `TimedOut`. A thread cannot be stopped, so the body runs on and its value is dropped |
+/// | `initializer = PATH` | a `fn()` run once in each worker of the function's own pool before its first task |
+///
+/// `threads = N`:
+///
+/// ```
+/// # use parallel::parallel;
+/// #[parallel(threads = 2)]
+/// fn where_am_i() -> String {
+///     std::thread::current().name().unwrap().to_owned()
+/// }
+/// assert!(where_am_i().result().unwrap().starts_with("where_am_i-"));
+/// ```
+///
+/// `pool = PATH`, `name` and `initializer`:
+///
+/// ```
+/// use std::sync::LazyLock;
+/// use parallel::{parallel, ThreadPool};
+///
+/// static IO: LazyLock<ThreadPool> = LazyLock::new(|| ThreadPool::builder().workers(8).build().unwrap());
+///
+/// #[parallel(pool = IO)]
+/// fn fetch(url: String) -> usize { url.len() }
+///
+/// #[parallel(pool = IO)]
+/// fn store(bytes: Vec<u8>) -> bool { !bytes.is_empty() }
+///
+/// fn connect() { /* open a connection for this worker */ }
+///
+/// #[parallel(threads = 2, name = "db", initializer = connect)]
+/// fn query(sql: String) -> String {
+///     format!("{sql} on {}", std::thread::current().name().unwrap())
+/// }
+///
+/// assert_eq!(fetch("a.org".into()).result(), Ok(5));
+/// assert_eq!(store(vec![1]).result(), Ok(true));
+/// assert!(query("select 1".into()).result().unwrap().contains("on db-"));
+/// ```
+///
+/// `timeout`:
+///
+/// ```
+/// # use parallel::parallel;
+/// #[parallel(timeout = "50ms")]
+/// fn stuck() { std::thread::sleep(std::time::Duration::from_secs(2)) }
+///
+/// assert!(stuck().result().unwrap_err().is_timed_out());
+/// ```
+///
+/// # What it keeps, and what it makes
+///
+/// The function keeps its name, visibility, doc comments and other attributes. For a
+/// function `name`:
+///
+/// - `name(args)` submits the call and returns `Future<R>` (R is the return type);
+/// - `name::sync(args)` is the original function, run on the calling thread;
+/// - [`pmap!(name, items)`](macro@pmap) runs it over `items` in batches, on its own pool.
+///
+/// (For a non-generic function, `name` is a constant whose type dereferences to
+/// `fn(args) -> Future<R>`, so `name(args)` reads as a call; `*name` is that function
+/// pointer. A generic function stays a function returning `Future<R>`: its arguments must be
+/// `Send + 'static`, and `pmap!` takes `name::sync` for it.)
+///
+/// ```
+/// # use parallel::parallel;
+/// #[parallel]
+/// fn describe<T: std::fmt::Debug + Send + 'static>(value: T) -> String {
+///     format!("{value:?}")
+/// }
+/// assert_eq!(describe(vec![1, 2]).result().unwrap(), "[1, 2]");
+/// assert_eq!(describe::sync('x'), "'x'");
+/// ```
+///
+/// # Compile-time errors
+///
+/// Python finds these at run time; here the build fails, pointing at the mistake and saying
+/// what to write instead.
+///
+/// Unknown, repeated, or wrong-valued arguments:
+///
+/// ```compile_fail
+/// # use parallel::parallel;
+/// #[parallel(threds = 4)] // unknown argument `threds`; did you mean `threads`?
+/// fn f() {}
+/// ```
+///
+/// ```compile_fail
+/// # use parallel::parallel;
+/// #[parallel(threads = 0)] // a pool with no workers never runs anything
+/// fn f() {}
+/// ```
+///
+/// ```compile_fail
+/// # use parallel::parallel;
+/// #[parallel(threads = 2, pool = POOL)] // pick one of `threads` or `pool`
+/// fn f() {}
+/// ```
+///
+/// Functions that cannot run elsewhere (`async`, `const`, `unsafe`, methods):
+///
+/// ```compile_fail
+/// # use parallel::parallel;
+/// #[parallel]
+/// async fn f() {} // drop `async` (the returned future can be awaited)
+/// ```
+///
+/// ```compile_fail
+/// # use parallel::parallel;
+/// struct S;
+/// impl S {
+///     #[parallel]
+///     fn f(&self) {} // take the value as an argument instead
+/// }
+/// ```
+///
+/// Borrowed arguments, which cannot travel to another thread:
+///
+/// ```compile_fail
+/// # use parallel::parallel;
+/// #[parallel]
+/// fn shout(text: &str) -> String { text.to_uppercase() } // take `String`
+/// ```
+///
+/// Types that cannot cross threads, named in the error:
+///
+/// ```compile_fail
+/// # use parallel::parallel;
+/// #[parallel]
+/// fn count(items: std::rc::Rc<Vec<u8>>) -> usize { items.len() } // `Rc<Vec<u8>>` cannot be moved to a worker thread
+/// ```
 #[proc_macro_attribute]
 pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
     attribute(args.into(), item.into()).into()
 }
 
-/// A parallel `map` over one or more iterables. Documented in the `parallel` crate.
+/// A parallel `map` over one or more iterables: `pmap!(f, items)`, `pmap!(f, xs, ys)`,
+/// `pmap!(f, items; options)`.
+///
+/// Yields one `Result<T, parallel::TaskError>` per item, in input order (Python's
+/// `Executor.map`, without its stop at the first error). Items are batched, so cheap items
+/// cost little more than a sequential loop, and only a bounded number are in flight, so an
+/// endless iterator is fine.
+///
+/// ```
+/// use parallel::{parallel, pmap};
+///
+/// fn square(x: u64) -> u64 { x * x }
+///
+/// let squares: Vec<u64> = pmap!(square, 1..=4).collect::<Result<_, _>>().unwrap();
+/// assert_eq!(squares, [1, 4, 9, 16]);
+///
+/// // Several iterables are zipped, one per argument, up to the shortest (Python's map(f, *its)).
+/// let sums: Vec<i32> = pmap!(|a, b| a + b, 0..10, std::iter::repeat(1))
+///     .collect::<Result<_, _>>()
+///     .unwrap();
+/// assert_eq!(sums, (1..=10).collect::<Vec<_>>());
+///
+/// // A `#[parallel]` function runs on its own pool.
+/// #[parallel(threads = 2)]
+/// fn download(file: String) -> String { format!("{file} downloaded") }
+///
+/// for text in pmap!(download, ["a.pdf".to_string(), "b.pdf".to_string()]) {
+///     println!("{}", text.unwrap());
+/// }
+/// ```
+///
+/// `f` may be a path to a function, a closure (it must be `'static`: `move` what it
+/// captures), or a `#[parallel]` function. A `#[parallel]` function runs on its own pool;
+/// anything else on the default pool, unless `threads = N` gives the call site a pool of its
+/// own.
+///
+/// # Options
+///
+/// | option | meaning |
+/// |---|---|
+/// | `threads = N` | run on a pool of `N` threads of this call site's own (started once, kept for the program) |
+/// | `chunksize = N` | `N` items per task; by default batches are sized from the measured cost of items |
+/// | `ordered = false` | yield in completion order (Python's `imap_unordered`) |
+/// | `timeout = "5s"` | a deadline for the whole map, counted from the `pmap!` call: an item not done by then yields `TimedOut` and the map ends |
+///
+/// ```
+/// # use parallel::pmap;
+/// let mut done: Vec<u32> = pmap!(|x: u32| x * 2, 0..100; threads = 2, chunksize = 10, ordered = false, timeout = "30s")
+///     .map(Result::unwrap)
+///     .collect();
+/// done.sort();
+/// assert_eq!(done, (0..100).map(|x| x * 2).collect::<Vec<_>>());
+/// ```
+///
+/// # Compile-time errors
+///
+/// ```compile_fail
+/// # use parallel::pmap;
+/// fn square(x: u64) -> u64 { x * x }
+/// let _ = pmap!(square); // `pmap!` needs an iterable after the function
+/// ```
+///
+/// ```compile_fail
+/// # use parallel::pmap;
+/// let _ = pmap!(|a, b| a + b, 0..10); // this closure takes 2 arguments but was given 1 iterable
+/// ```
+///
+/// ```compile_fail
+/// # use parallel::pmap;
+/// let _ = pmap!(|x: u8| x, 0..10; chunks = 4); // unknown `pmap!` option `chunks`
+/// ```
 #[proc_macro]
 pub fn pmap(input: TokenStream) -> TokenStream {
     pmap_macro(input.into()).into()
@@ -55,7 +281,10 @@ fn pmap_macro(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     );
     validate::pmap(&input, &options, &mut diag);
     if diag.any() {
-        return diag.with(quote::quote!(::parallel::__private::unreachable_map()));
+        // The errors as statements, then an expression of any type, so that code using the
+        // result reports nothing more.
+        let errors = diag.with(proc_macro2::TokenStream::new());
+        return quote::quote!({ #errors ::core::unreachable!() });
     }
     expand::pmap(&input, &options)
 }

@@ -1,7 +1,6 @@
 //! The rules a use of `#[parallel]` or `pmap!` must follow, one `check_<rule>` each, every
 //! mistake reported at the smallest token that is wrong, with what to write instead.
 
-use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{Expr, FnArg, GenericParam, ItemFn, Lifetime, Type, TypeReference};
 
@@ -27,7 +26,11 @@ pub(crate) fn attribute(args: &Args, func: &ItemFn, diag: &mut Diagnostics) {
     check_no_receiver(func, diag);
     check_no_lifetime_parameters(func, diag);
     check_owned_arguments(func, diag);
+    check_argument_count(func, diag);
 }
+
+/// The most arguments a `#[parallel]` function may take.
+pub(crate) const MAX_ARGUMENTS: usize = 12;
 
 /// Checks `pmap!`'s operands and options.
 pub(crate) fn pmap(input: &Pmap, options: &Args, diag: &mut Diagnostics) {
@@ -94,16 +97,26 @@ fn check_own_pool_settings(args: &Args, diag: &mut Diagnostics) {
     if args.has("threads") || args.has("processes") {
         return;
     }
-    for key in ["name", "initializer"] {
+    let runs_on = match args.get("pool").and_then(|arg| arg.value.as_ref()) {
+        Some(pool) => format!(
+            "`{}`, so set it where that pool is built",
+            quote::quote!(#pool)
+        ),
+        None => "the default pool; add `threads` or `threads = N` to give it a pool of its own"
+            .to_owned(),
+    };
+    let what = [
+        ("name", "names the threads of a pool the function owns"),
+        (
+            "initializer",
+            "prepares the workers of a pool the function owns",
+        ),
+    ];
+    for (key, does) in what {
         if let Some(arg) = args.get(key) {
-            let hint = if args.has("pool") {
-                "set it where that pool is built"
-            } else {
-                "add `threads` (or `threads = N`) for a pool of the function's own"
-            };
             diag.error(
                 arg.key.span(),
-                format!("`{key}` configures a pool of this function's own; {hint}"),
+                format!("`{key}` {does}, but this function runs on {runs_on}"),
             );
         }
     }
@@ -124,6 +137,10 @@ fn check_process_settings(args: &Args, diag: &mut Diagnostics) {
 
 // Process pools arrive with the process runtime; until then say so plainly.
 fn check_processes_available(args: &Args, diag: &mut Diagnostics) {
+    // A conflict with `threads` or `pool` is reported already; one error per token.
+    if args.has("threads") || args.has("pool") {
+        return;
+    }
     if let Some(arg) = args.get("processes") {
         diag.error(
             arg.key.span(),
@@ -204,24 +221,41 @@ fn check_no_lifetime_parameters(func: &ItemFn, diag: &mut Diagnostics) {
 
 // Arguments are moved into the task: a borrow (other than `'static`) cannot go with them.
 fn check_owned_arguments(func: &ItemFn, diag: &mut Diagnostics) {
+    let declared: Vec<_> = func
+        .sig
+        .generics
+        .lifetimes()
+        .map(|param| param.lifetime.ident.clone())
+        .collect();
     for input in &func.sig.inputs {
         if let FnArg::Typed(typed) = input {
-            let mut finder = Borrows::default();
+            let mut finder = Borrows {
+                declared: &declared,
+                diag: &mut *diag,
+            };
             finder.visit_type(&typed.ty);
-            for (span, message) in finder.found {
-                diag.error(span, message);
-            }
         }
     }
 }
 
-/// Finds borrows in a type: `&T` without `'static`, and non-`'static` lifetimes.
-#[derive(Default)]
-struct Borrows {
-    found: Vec<(proc_macro2::Span, String)>,
+// So many arguments are better grouped in a struct; the runtime's helpers stop at twelve.
+fn check_argument_count(func: &ItemFn, diag: &mut Diagnostics) {
+    if let Some(extra) = func.sig.inputs.iter().nth(MAX_ARGUMENTS) {
+        diag.error_at(
+            extra,
+            format!("a `#[parallel]` function takes at most {MAX_ARGUMENTS} arguments; group them in a struct"),
+        );
+    }
 }
 
-impl<'ast> Visit<'ast> for Borrows {
+/// Reports borrows in a type: `&T` without `'static`, and lifetimes other than `'static`
+/// (those declared on the function are reported once, at their declaration).
+struct Borrows<'a> {
+    declared: &'a [proc_macro2::Ident],
+    diag: &'a mut Diagnostics,
+}
+
+impl<'ast> Visit<'ast> for Borrows<'_> {
     fn visit_type_reference(&mut self, reference: &'ast TypeReference) {
         let is_static = reference
             .lifetime
@@ -231,18 +265,18 @@ impl<'ast> Visit<'ast> for Borrows {
             return syn::visit::visit_type_reference(self, reference);
         }
         let owned = owned_form(reference);
-        self.found.push((
-            reference.span(),
+        self.diag.error_at(
+            reference,
             format!("the call runs on another thread, so arguments are moved: take `{owned}`"),
-        ));
+        );
     }
 
     fn visit_lifetime(&mut self, lifetime: &'ast Lifetime) {
-        if lifetime.ident != "static" {
-            self.found.push((
-                lifetime.span(),
-                format!("arguments are moved to another thread, so they cannot borrow: drop `{lifetime}` and take owned values"),
-            ));
+        if lifetime.ident != "static" && !self.declared.contains(&lifetime.ident) {
+            self.diag.error_at(
+                lifetime,
+                format!("arguments are moved to another thread, so they cannot borrow; drop `{lifetime}` and take owned values"),
+            );
         }
     }
 }
@@ -296,12 +330,9 @@ fn check_closure_arity(input: &Pmap, diag: &mut Diagnostics) {
                 format!("{n} {word}s")
             }
         };
-        diag.error(
-            closure
-                .or1_token
-                .span
-                .join(closure.or2_token.span)
-                .unwrap_or(closure.or1_token.span),
+        let (open, inputs, close) = (&closure.or1_token, &closure.inputs, &closure.or2_token);
+        diag.error_at(
+            quote::quote!(#open #inputs #close),
             format!(
                 "this closure takes {} but `pmap!` was given {}; give one iterable per argument",
                 plural(takes, "argument"),

@@ -1,0 +1,8 @@
+use parallel::parallel;
+
+#[parallel]
+fn shout(text: &str) -> String {
+    text.to_uppercase()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use parallel::parallel;
+
+#[parallel]
+fn describe<T: std::fmt::Debug>(value: T) -> String {
+    format!("{value:?}")
+}
+
+fn main() {}

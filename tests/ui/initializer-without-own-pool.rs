@@ -1,0 +1,10 @@
+use parallel::parallel;
+
+fn connect() {}
+
+#[parallel(initializer = connect)]
+fn query(sql: String) -> String {
+    sql
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use parallel::parallel;
+
+#[parallel(name = "dl")]
+fn download(file: String) -> String {
+    file
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use parallel::parallel;
+
+#[parallel]
+struct Downloader {
+    files: Vec<String>,
+}
+
+fn main() {}

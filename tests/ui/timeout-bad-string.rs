@@ -1,0 +1,8 @@
+use parallel::parallel;
+
+#[parallel(timeout = "soon")]
+fn download(file: String) -> String {
+    file
+}
+
+fn main() {}
