@@ -230,7 +230,7 @@ impl<I: Iterator, T> Iterator for Map<'_, I, T> {
         let low = if self.deadline.is_some() {
             current
         } else {
-            buffered + low
+            buffered.saturating_add(low)
         };
         (low, high)
     }
