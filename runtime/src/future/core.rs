@@ -133,14 +133,15 @@ impl<T> Core<T> {
         self.stage() == ERR
     }
 
-    /// Moves the stage from `from` to `to`, keeping the flags. Returns whether this call did.
-    fn advance(&self, from: u32, to: u32) -> bool {
+    /// Moves the stage from `from` to `to`, keeping the flags and setting `flags`, in one
+    /// atomic step. Returns whether this call did.
+    fn advance(&self, from: u32, to: u32, flags: u32) -> bool {
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state & STAGE != from {
                 return false;
             }
-            let next = (state & !STAGE) | to;
+            let next = (state & !STAGE) | to | flags;
             match self
                 .state
                 .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
@@ -153,7 +154,7 @@ impl<T> Core<T> {
 
     /// PENDING -> RUNNING: the caller wins the one right to run the task.
     pub(crate) fn claim(&self) -> bool {
-        self.advance(PENDING, RUNNING)
+        self.advance(PENDING, RUNNING, 0)
     }
 
     /// Finishes the task with `outcome` if its stage is still `from` (PENDING for a task
@@ -164,7 +165,7 @@ impl<T> Core<T> {
         from: u32,
         outcome: Result<T, TaskError>,
     ) -> Result<(), Result<T, TaskError>> {
-        if !self.advance(from, COMPLETING) {
+        if !self.advance(from, COMPLETING, 0) {
             return Err(outcome);
         }
         let stage = if outcome.is_ok() { OK } else { ERR };
@@ -199,13 +200,10 @@ impl<T> Core<T> {
         // Under the lock no listener can register and no flag can change, so the callbacks
         // seen here are all the callbacks there will be before the final stage is visible.
         let lend = to == OK && !listeners.callbacks.is_empty();
-        if !self.advance(from, to) {
+        // Lending must start before a taker can see OK (`try_take` takes an OK value without
+        // LENT without locking), so LENT is set by the very CAS that publishes the stage.
+        if !self.advance(from, to, if lend { LENT } else { 0 }) {
             return false;
-        }
-        if lend {
-            // Lending must start before a taker can see OK, so it is set in the same
-            // critical section as the stage and checked by `try_take` in the same word.
-            self.state.fetch_or(LENT, Ordering::AcqRel);
         }
         self.serve(listeners, to, lend);
         true
