@@ -204,10 +204,10 @@ fn maps(out: &mut String) -> Result<(), Box<dyn Error>> {
     writeln!(out, "(took {} ms)", started.elapsed().as_millis())?;
 
     // An endless input is fine: only a bounded number of items is ever in flight.
-    let mut first = Vec::new();
-    for result in pool.map(|x: u64| x * 10, 0..).take(5) {
-        first.push(result?);
-    }
+    let first: Vec<u64> = pool
+        .map(|x: u64| x * 10, 0..)
+        .take(5)
+        .collect::<Result<_, _>>()?;
     writeln!(out, "the first five of an endless map: {first:?}")?;
 
     // The timeout counts from the `map` call; items still pending then are cancelled.
