@@ -1,0 +1,421 @@
+//! Behaviour of `ThreadPool::map`: input order, one result per item, failures, completion
+//! order, batching, bounded look-ahead, the timeout, and dropping it early (CPython's
+//! `ExecutorTest.test_map*`, in Rust).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use parallel::{default_pool, TaskError, ThreadPool};
+
+/// Long enough that only a broken runtime reaches it; tests never wait it out.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A latch that tasks wait on until the test opens it.
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Gate {
+    fn open(&self) {
+        *self.0 .0.lock().unwrap() = true;
+        self.0 .1.notify_all();
+    }
+
+    fn wait(&self) {
+        let (open, cond) = &*self.0;
+        let (_open, timeout) = cond
+            .wait_timeout_while(open.lock().unwrap(), PATIENCE, |open| !*open)
+            .unwrap();
+        assert!(!timeout.timed_out(), "the test never opened the gate");
+    }
+}
+
+fn pool(workers: usize) -> ThreadPool {
+    ThreadPool::builder().workers(workers).build().unwrap()
+}
+
+#[test]
+fn results_come_in_input_order() {
+    let pool = pool(4);
+    // Later items finish first: their sleeps are shorter.
+    let results: Vec<_> = pool
+        .map(
+            |ms: u64| {
+                thread::sleep(Duration::from_millis(ms));
+                ms
+            },
+            [40, 30, 20, 10, 0],
+        )
+        .collect();
+    assert_eq!(results, [Ok(40), Ok(30), Ok(20), Ok(10), Ok(0)]);
+}
+
+#[test]
+fn squares_in_order() {
+    let pool = ThreadPool::new();
+    let squares: Vec<u64> = pool
+        .map(|x: u64| x * x, 1..=4)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(squares, [1, 4, 9, 16]);
+}
+
+#[test]
+fn many_cheap_items_keep_their_order() {
+    let pool = pool(2);
+    let got: Vec<u64> = pool
+        .map(|x: u64| x * 3, 0..100_000)
+        .map(Result::unwrap)
+        .collect();
+    assert!(got.iter().copied().eq((0..100_000).map(|x| x * 3)));
+}
+
+#[test]
+fn a_failed_item_yields_its_error_and_the_map_goes_on() {
+    let pool = pool(2);
+    let results: Vec<_> = pool
+        .map(
+            |x: u32| {
+                if x % 4 == 1 {
+                    panic!("item {x} failed");
+                }
+                x
+            },
+            0..10,
+        )
+        .collect();
+    assert_eq!(results.len(), 10, "one result per item");
+    for (x, result) in (0u32..).zip(&results) {
+        if x % 4 == 1 {
+            assert_eq!(
+                *result,
+                Err(TaskError::panicked(format!("item {x} failed")))
+            );
+        } else {
+            assert_eq!(*result, Ok(x));
+        }
+    }
+}
+
+#[test]
+fn failures_inside_a_batch_stay_in_place() {
+    let pool = pool(2);
+    let results: Vec<_> = pool
+        .map(
+            |x: u32| if x == 5 || x == 6 { panic!("{x}") } else { x },
+            0..12,
+        )
+        .chunksize(4)
+        .collect();
+    let expected: Vec<_> = (0..12)
+        .map(|x| {
+            if x == 5 || x == 6 {
+                Err(TaskError::panicked(x.to_string()))
+            } else {
+                Ok(x)
+            }
+        })
+        .collect();
+    assert_eq!(results, expected);
+}
+
+#[test]
+fn unordered_yields_every_item() {
+    let pool = pool(3);
+    let mut got: Vec<u32> = pool
+        .map(|x: u32| x + 1, 0..1000)
+        .ordered(false)
+        .map(Result::unwrap)
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, (1..=1000).collect::<Vec<_>>());
+}
+
+#[test]
+fn unordered_yields_in_completion_order() {
+    let pool = pool(2);
+    let gate = Gate::default();
+    let first = gate.clone();
+    let mut it = pool
+        .map(
+            move |x: u32| {
+                if x == 0 {
+                    first.wait();
+                }
+                x
+            },
+            0..2,
+        )
+        .chunksize(1)
+        .ordered(false);
+    assert_eq!(it.next(), Some(Ok(1)), "item 1 finished first");
+    gate.open();
+    assert_eq!(it.next(), Some(Ok(0)));
+    assert_eq!(it.next(), None);
+}
+
+#[test]
+fn unordered_reports_failures_too() {
+    let pool = pool(2);
+    let results: Vec<_> = pool
+        .map(|x: u32| if x == 3 { panic!("three") } else { x }, 0..6)
+        .ordered(false)
+        .collect();
+    assert_eq!(results.len(), 6);
+    assert_eq!(
+        results.iter().filter(|r| r.is_err()).collect::<Vec<_>>(),
+        [&Err(TaskError::panicked("three"))]
+    );
+}
+
+#[test]
+fn an_explicit_chunksize_runs_items_in_batches_of_that_size() {
+    let pool = pool(2);
+    // Each item records the thread it ran on and a per-thread sequence number: the items of
+    // one batch run back to back on one thread.
+    let log = Arc::new(Mutex::new(HashMap::new()));
+    let results: Vec<u32> = {
+        let log = Arc::clone(&log);
+        pool.map(
+            move |x: u32| {
+                let mut log = log.lock().unwrap();
+                let id = thread::current().id();
+                let seq = log.values().filter(|(t, _)| *t == id).count();
+                log.insert(x, (id, seq));
+                x
+            },
+            0..20,
+        )
+        .chunksize(5)
+        .map(Result::unwrap)
+        .collect()
+    };
+    assert_eq!(results, (0..20).collect::<Vec<_>>());
+    let log = log.lock().unwrap();
+    for batch in 0..4 {
+        let (thread, seq) = log[&(batch * 5)];
+        for offset in 1..5 {
+            assert_eq!(
+                log[&(batch * 5 + offset)],
+                (thread, seq + offset as usize),
+                "item {} ran apart from its batch",
+                batch * 5 + offset
+            );
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "`chunksize` must be at least 1")]
+fn a_zero_chunksize_is_refused() {
+    let pool = pool(1);
+    let _ = pool.map(|x: u32| x, 0..3).chunksize(0);
+}
+
+#[test]
+#[should_panic(expected = "`lookahead` must be at least 1")]
+fn a_zero_lookahead_is_refused() {
+    let pool = pool(1);
+    let _ = pool.map(|x: u32| x, 0..3).lookahead(0);
+}
+
+#[test]
+fn options_set_after_the_map_began_are_refused() {
+    let pool = pool(1);
+    let mut it = pool.map(|x: u32| x, 0..3);
+    assert_eq!(it.next(), Some(Ok(0)));
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || it.chunksize(2)));
+    let payload = refused.err().expect("setting an option late panics");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("after the map began"), "{message}");
+}
+
+#[test]
+fn an_endless_input_runs_in_bounded_memory() {
+    let pool = pool(2);
+    let produced = Arc::new(AtomicUsize::new(0));
+    let (chunk, lookahead, wanted) = (10, 3, 100);
+    let got: Vec<u64> = {
+        let produced = Arc::clone(&produced);
+        pool.map(
+            |x: u64| x * 2,
+            (0u64..).inspect(move |_| {
+                produced.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+        .chunksize(chunk)
+        .lookahead(lookahead)
+        .take(wanted)
+        .map(Result::unwrap)
+        .collect()
+    };
+    assert!(got.iter().copied().eq((0..wanted as u64).map(|x| x * 2)));
+    // At most `lookahead` batches in flight beyond the batch being yielded.
+    let limit = wanted + (lookahead + 1) * chunk;
+    let produced = produced.load(Ordering::SeqCst);
+    assert!(
+        (wanted..=limit).contains(&produced),
+        "the map read {produced} items to yield {wanted}; limit {limit}"
+    );
+}
+
+#[test]
+fn an_endless_repeat_with_default_options_stays_bounded() {
+    let pool = pool(2);
+    let produced = Arc::new(AtomicUsize::new(0));
+    let wanted = 200_000;
+    let sum: u64 = {
+        let produced = Arc::clone(&produced);
+        pool.map(
+            |x: u64| x + 1,
+            std::iter::repeat(1u64).inspect(move |_| {
+                produced.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+        .take(wanted)
+        .map(Result::unwrap)
+        .sum()
+    };
+    assert_eq!(sum, 2 * wanted as u64);
+    // The default look-ahead is 4 batches per worker, and no batch holds more than 65,536
+    // items: far less than the endless input, which is what matters.
+    let limit = wanted + (4 * pool.workers() + 1) * 65_536;
+    let produced = produced.load(Ordering::SeqCst);
+    assert!(
+        produced <= limit,
+        "the map read {produced} items to yield {wanted}; limit {limit}"
+    );
+}
+
+#[test]
+fn dropping_the_map_early_cancels_the_items_not_started() {
+    let pool = pool(1);
+    let gate = Gate::default();
+    let executed = Arc::new(AtomicUsize::new(0));
+    let (started, on_start) = mpsc::channel();
+    let mut it = {
+        let (gate, executed) = (gate.clone(), Arc::clone(&executed));
+        pool.map(
+            move |x: u32| {
+                executed.fetch_add(1, Ordering::SeqCst);
+                if x == 1 {
+                    started.send(()).unwrap();
+                    gate.wait();
+                }
+                x
+            },
+            0..8,
+        )
+        .chunksize(1)
+        .lookahead(8)
+    };
+    assert_eq!(it.next(), Some(Ok(0)));
+    on_start.recv_timeout(PATIENCE).unwrap(); // item 1 runs; items 2.. wait in the queue
+    drop(it);
+    gate.open();
+    pool.shutdown(true, false);
+    assert_eq!(
+        executed.load(Ordering::SeqCst),
+        2,
+        "only the items started before the drop ran"
+    );
+}
+
+#[test]
+fn the_timeout_is_measured_from_the_call() {
+    let pool = pool(1);
+    let executed = Arc::new(AtomicUsize::new(0));
+    let mut it = {
+        let executed = Arc::clone(&executed);
+        pool.map(
+            move |ms: u64| {
+                executed.fetch_add(1, Ordering::SeqCst);
+                thread::sleep(Duration::from_millis(ms));
+                ms
+            },
+            [300, 300, 300],
+        )
+        .timeout(Duration::from_millis(500))
+    };
+    // The second item ends about 600 ms after the call: within 500 ms of its own `next`, but
+    // not within 500 ms of the call.
+    assert_eq!(it.next(), Some(Ok(300)));
+    assert_eq!(it.next(), Some(Err(TaskError::TimedOut)));
+    assert_eq!(it.next(), None, "the map ends at its timeout");
+    drop(it);
+    pool.shutdown(true, false);
+    assert_eq!(
+        executed.load(Ordering::SeqCst),
+        2,
+        "the third item was cancelled before it started"
+    );
+}
+
+#[test]
+fn two_iterables_zipped() {
+    let pool = ThreadPool::new();
+    let add = |(a, b): (i32, i32)| a + b;
+    let sums: Vec<i32> = pool
+        .map(add, (0..10).zip(std::iter::repeat(1)))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(sums, (1..=10).collect::<Vec<_>>());
+}
+
+#[test]
+fn an_empty_input_yields_nothing() {
+    let pool = pool(1);
+    assert_eq!(pool.map(|x: u8| x, Vec::new()).count(), 0);
+    assert_eq!(pool.map(|x: u8| x, Vec::new()).ordered(false).count(), 0);
+}
+
+#[test]
+fn owned_values_move_through() {
+    let pool = pool(2);
+    let words = ["a", "bb", "ccc"].map(String::from);
+    let shouted: Vec<String> = pool
+        .map(|s: String| s.to_uppercase(), words)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(shouted, ["A", "BB", "CCC"]);
+}
+
+#[test]
+fn the_default_pool_maps() {
+    let total: u64 = default_pool()
+        .map(|x: u64| x, 0..1000)
+        .map(Result::unwrap)
+        .sum();
+    assert_eq!(total, 499_500);
+}
+
+#[test]
+fn a_map_after_shutdown_fails_every_item() {
+    let pool = pool(1);
+    pool.shutdown(true, false);
+    let results: Vec<_> = pool.map(|x: u32| x, 0..3).collect();
+    assert_eq!(results, vec![Err(TaskError::ShutDown); 3]);
+}
+
+#[test]
+fn a_map_inside_a_task_of_the_same_pool_does_not_deadlock() {
+    let pool = Arc::new(pool(1));
+    let outer = {
+        let inner = Arc::clone(&pool);
+        pool.submit(move || {
+            let ordered: u32 = inner.map(|x: u32| x * 2, 0..50).map(Result::unwrap).sum();
+            let unordered: u32 = inner
+                .map(|x: u32| x, 0..50)
+                .ordered(false)
+                .map(Result::unwrap)
+                .sum();
+            (ordered, unordered)
+        })
+    };
+    assert_eq!(outer.result_timeout(PATIENCE), Ok((2450, 1225)));
+}
