@@ -130,11 +130,9 @@ fn as_completed_iterators_are_send() {
     assert!(is_send!(AsCompletedTimeout<(u32, Future<u32>)>));
 }
 
-/// A map over a `Send` input with `Send` results could be consumed on another thread (a
-/// scoped thread, an async task), but `Map` holds its pool's batch submitter as a
-/// `Box<dyn SubmitChunk>` without `+ Send`, so it is never `Send`.
+/// A map over a `Send` input with `Send` results can be consumed on another thread (a scoped
+/// thread, an async task).
 #[test]
-#[ignore = "bug in runtime/src/map: Map is never Send (its Box<dyn SubmitChunk> lacks + Send)"]
 fn a_map_over_send_items_is_send() {
     assert!(is_send!(Map<'static, std::ops::Range<u32>, u32>));
     assert!(is_send!(Map<'static, std::vec::IntoIter<String>, String>));

@@ -237,9 +237,9 @@ impl<T> Future<T> {
         self.core().is_cancelled()
     }
 
-    /// Cancels the task if it has not started; returns whether it did. A running or finished
-    /// task cannot be cancelled (as in Python). Threads waiting on the future wake with
-    /// [`TaskError::Cancelled`].
+    /// Cancels the task if it has not started. Returns whether the future is cancelled: `true`
+    /// also if it already was, `false` if the task is running or done (as Python's `cancel`).
+    /// Threads waiting on the future wake with [`TaskError::Cancelled`].
     ///
     /// # Examples
     ///
@@ -252,12 +252,13 @@ impl<T> Future<T> {
     /// let busy = pool.submit(move || wait_for_go.recv().ok());
     /// let queued = pool.submit(|| "never runs");
     /// assert!(queued.cancel());
+    /// assert!(queued.cancel(), "cancelling again still says it is cancelled");
     /// assert!(queued.result().unwrap_err().is_cancelled());
     /// go.send(()).unwrap();
     /// assert!(busy.result().is_ok());
     /// ```
     pub fn cancel(&self) -> bool {
-        self.handle.cancel()
+        self.handle.cancel() || self.core().is_cancelled()
     }
 
     /// Calls `callback` with the outcome when the task is done, or at once (on this thread) if

@@ -50,7 +50,7 @@ pub(crate) trait SubmitChunk<I, T> {
 pub struct Map<'a, I: Iterator, T> {
     source: Fuse<I>,
     exhausted: bool,
-    submit: Box<dyn SubmitChunk<I::Item, T> + 'a>,
+    submit: Box<dyn SubmitChunk<I::Item, T> + Send + 'a>,
     window: Window<T>,
     /// The batch being yielded (empty between batches).
     current: ChunkResults<T>,
@@ -64,7 +64,7 @@ pub struct Map<'a, I: Iterator, T> {
 
 impl<'a, I: Iterator, T> Map<'a, I, T> {
     pub(crate) fn new(
-        submit: Box<dyn SubmitChunk<I::Item, T> + 'a>,
+        submit: Box<dyn SubmitChunk<I::Item, T> + Send + 'a>,
         source: I,
         workers: usize,
     ) -> Self {
