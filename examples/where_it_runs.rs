@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 use parallel::{TaskError, ThreadPool};
 
@@ -45,6 +46,8 @@ fn push(log: &Log, line: String) {
 }
 
 fn cube(x: u64) -> u64 {
+    // Long enough that the three calls overlap and so spread over the workers.
+    thread::sleep(Duration::from_millis(100));
     x * x * x
 }
 
