@@ -6,7 +6,12 @@ use std::time::Duration;
 
 pub use std::sync::LazyLock;
 
-use parallel_runtime::{default_pool, Future, Map, ThreadPool};
+pub use parallel_runtime::__linkme as linkme;
+pub use parallel_runtime::{
+    invoke, invoke_initializer, Call, Remote, RemoteEntry, RemoteHandle, REMOTE_FUNCTIONS,
+};
+
+use parallel_runtime::{default_pool, Future, Map, ProcessPool, RemoteFn, ThreadPool};
 
 /// Submits `task` to `pool`, with the function's `timeout` if it has one.
 pub fn submit<F, T>(pool: &ThreadPool, timeout: Option<Duration>, task: F) -> Future<T>
@@ -80,6 +85,95 @@ impl<T: Send + 'static> ThreadArgument for T {}
 pub trait ThreadResult: Send + 'static {}
 
 impl<T: Send + 'static> ThreadResult for T {}
+
+/// An argument type of a `#[parallel(processes)]` function: it travels to a worker process
+/// encoded with serde.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot travel to a worker process",
+    label = "this argument must be serializable and own its data",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them), and take owned values"
+)]
+pub trait ProcessArgument: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
+
+impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> ProcessArgument for T {}
+
+/// The return type of a `#[parallel(processes)]` function: it travels back encoded with serde.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot come back from a worker process",
+    label = "the result must be serializable and own its data",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them)"
+)]
+pub trait ProcessResult: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
+
+impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> ProcessResult for T {}
+
+/// Starts the pool of a `#[parallel(processes ..)]` function or a `pmap!(..; processes ..)`
+/// call site.
+///
+/// # Panics
+///
+/// If the operating system refuses to start the pool's threads.
+pub fn process_pool(
+    workers: Option<usize>,
+    initializer: Option<&'static str>,
+    max_tasks_per_child: Option<usize>,
+) -> ProcessPool {
+    let mut builder = ProcessPool::builder();
+    if let Some(workers) = workers {
+        builder = builder.workers(workers);
+    }
+    if let Some(name) = initializer {
+        builder = builder.initializer_named(name);
+    }
+    if let Some(tasks) = max_tasks_per_child {
+        builder = builder.max_tasks_per_child(tasks);
+    }
+    builder
+        .build()
+        .unwrap_or_else(|error| panic!("could not start a process pool: {error}"))
+}
+
+/// What a registered function's entry point returns: the encoded output, or a message about
+/// input or output that could not be encoded.
+pub type Reply = Result<Vec<u8>, String>;
+
+/// The worker-side entry point of a `#[parallel(processes)]` function: its companion's
+/// `RemoteFn` impl supplies the (already checked) types.
+pub fn invoke_remote<F>(function: F, call: Call, input: &[u8]) -> Reply
+where
+    F: RemoteFn + Remote<<F as RemoteFn>::Args, Output = <F as RemoteFn>::Output>,
+{
+    invoke::<F, F::Args, <F as RemoteFn>::Output>(function, call, input)
+}
+
+/// Submits a call of a `#[parallel(processes)]` function (its companion `function`) with
+/// `args`, on `pool`, with the function's `timeout` if it has one.
+pub fn process_submit<F: RemoteFn>(
+    pool: &ProcessPool,
+    function: F,
+    timeout: Option<Duration>,
+    args: F::Args,
+) -> Future<F::Output> {
+    pool.submit_with_timeout(function, args, timeout)
+}
+
+/// `pmap!(f, items; processes ..)` for a function path or closure registered at the call
+/// site as `name`; `f` only gives the types.
+pub fn pmap_process<Args, R, F, I>(
+    _types_of: F,
+    name: &'static str,
+    pool: &'static ProcessPool,
+    items: I,
+    options: MapOptions,
+) -> Map<'static, I, R>
+where
+    F: Remote<Args, Output = R>,
+    Args: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    R: ProcessResult,
+    I: Iterator<Item = Args>,
+{
+    options.run_remote(pool, RemoteHandle::<Args, R>::new(name), items)
+}
 
 /// `Self` is `T`: lets the `Mappable` impl of a `#[parallel]` function be generic over its
 /// item types, so that their bounds are checked where `pmap!` uses it, not where the
@@ -524,11 +618,44 @@ impl MapOptions {
         I::Item: Send + 'static,
         T: Send + 'static,
     {
-        let mut map = self
-            .pool
-            .unwrap_or(default)
-            .map(func, items)
-            .ordered(self.ordered);
+        self.apply(self.pool.unwrap_or(default).map(func, items))
+    }
+
+    /// Maps the registered `function` over `items` on `pool` (worker processes).
+    pub fn run_remote<F, I>(
+        self,
+        pool: &'static ProcessPool,
+        function: F,
+        items: I,
+    ) -> Map<'static, I, F::Output>
+    where
+        F: RemoteFn,
+        I: Iterator<Item = F::Args>,
+    {
+        self.apply(pool.map(function, items))
+    }
+
+    /// Maps a `#[parallel(processes)]` function over `items`: on the thread pool that
+    /// `threads = N` chose (running `sync`), or else on the function's own processes.
+    pub fn run_remote_fn<F, I>(
+        self,
+        own: &'static ProcessPool,
+        function: F,
+        items: I,
+    ) -> Map<'static, I, <F as RemoteFn>::Output>
+    where
+        F: RemoteFn + Remote<<F as RemoteFn>::Args, Output = <F as RemoteFn>::Output>,
+        I: Iterator<Item = F::Args>,
+    {
+        match self.pool {
+            Some(threads) => self.apply(threads.map(move |args| function.call(args), items)),
+            None => self.run_remote(own, function, items),
+        }
+    }
+
+    /// The options other than the pool, applied to `map`.
+    fn apply<I: Iterator, T>(self, map: Map<'static, I, T>) -> Map<'static, I, T> {
+        let mut map = map.ordered(self.ordered);
         if let Some(size) = self.chunksize {
             map = map.chunksize(size);
         }

@@ -23,12 +23,16 @@ use crate::values;
 /// The expansion of `#[parallel(args)] func`.
 pub(crate) fn attribute(args: &Args, func: &ItemFn) -> TokenStream {
     let parts = Parts::new(func);
-    let companion = expand_companion(args, func, &parts);
+    if args.has("processes") {
+        return crate::expand_process::attribute(args, func, &parts);
+    }
+    let companion = expand_companion(func, &parts, expand_thread_items(args, func, &parts));
     if !is_generic(func) {
         let value = expand_value(func, &parts);
         let deref = expand_deref(&parts);
         let mappable = expand_mappable(&parts);
-        quote! { #value #companion #deref #mappable }
+        let remote = expand_remote_call(&parts);
+        quote! { #value #companion #deref #mappable #remote }
     } else {
         let generic = expand_generic_fn(args, func, &parts);
         quote! { #generic #companion }
@@ -50,21 +54,21 @@ fn is_generic(func: &ItemFn) -> bool {
 }
 
 /// The pieces of the user's function that the expansion repeats.
-struct Parts {
-    name: Ident,
-    vis: syn::Visibility,
+pub(crate) struct Parts {
+    pub(crate) name: Ident,
+    pub(crate) vis: syn::Visibility,
     /// `#[cfg]`/`#[cfg_attr]`: repeated on every generated item.
-    cfgs: Vec<Attribute>,
+    pub(crate) cfgs: Vec<Attribute>,
     /// Doc comments and `#[deprecated]`: on the value users call and on `sync`.
-    docs: Vec<Attribute>,
+    pub(crate) docs: Vec<Attribute>,
     /// Everything else (`#[inline]`, `#[allow]`, …): on `sync`, which carries the body.
-    rest: Vec<Attribute>,
+    pub(crate) rest: Vec<Attribute>,
     /// Argument types, in order.
-    types: Vec<Type>,
+    pub(crate) types: Vec<Type>,
     /// `__arg0`, `__arg1`, …: names for the arguments outside the user's patterns.
-    names: Vec<Ident>,
+    pub(crate) names: Vec<Ident>,
     /// The return type (`()` when none is written).
-    output: Type,
+    pub(crate) output: Type,
 }
 
 impl Parts {
@@ -111,14 +115,14 @@ impl Parts {
     }
 
     /// `fn(T0, T1) -> Future<R>`
-    fn submit_fn_type(&self) -> TokenStream {
+    pub(crate) fn submit_fn_type(&self) -> TokenStream {
         let Self { types, output, .. } = self;
         quote! { fn(#(#types),*) -> ::parallel::Future<#output> }
     }
 }
 
 /// `const name: name = name {};` with the user's docs, and a note on how it runs.
-fn expand_value(func: &ItemFn, parts: &Parts) -> TokenStream {
+pub(crate) fn expand_value(func: &ItemFn, parts: &Parts) -> TokenStream {
     let Parts {
         name,
         vis,
@@ -159,8 +163,8 @@ fn signature_doc(func: &ItemFn, parts: &Parts) -> String {
     )
 }
 
-/// `struct name {}` with `sync` (the original), the submitting function and the pool.
-fn expand_companion(args: &Args, func: &ItemFn, parts: &Parts) -> TokenStream {
+/// `struct name {}` with `sync` (the original) and the pool-specific `items`.
+pub(crate) fn expand_companion(func: &ItemFn, parts: &Parts, items: TokenStream) -> TokenStream {
     let Parts {
         name,
         vis,
@@ -177,8 +181,6 @@ fn expand_companion(args: &Args, func: &ItemFn, parts: &Parts) -> TokenStream {
         " The companion of the `#[parallel]` function [`{name}`]: \
          `{name}::sync` runs the original function on the calling thread."
     );
-    let submit = (!is_generic(func)).then(|| expand_submit_fn(args, parts));
-    let pool = expand_pool(args, parts);
     quote! {
         #(#cfgs)*
         #[doc = #companion_doc]
@@ -192,12 +194,21 @@ fn expand_companion(args: &Args, func: &ItemFn, parts: &Parts) -> TokenStream {
             #(#rest)*
             #vis fn sync #generics (#inputs) #output #where_clause #body
 
-            #submit
+            #items
+        }
+    }
+}
 
-            #[doc(hidden)]
-            fn __pool() -> &'static ::parallel::ThreadPool {
-                #pool
-            }
+/// The thread-pool items of the companion: the submitting function and the pool.
+fn expand_thread_items(args: &Args, func: &ItemFn, parts: &Parts) -> TokenStream {
+    let submit = (!is_generic(func)).then(|| expand_submit_fn(args, parts));
+    let pool = expand_pool(args, parts);
+    quote! {
+        #submit
+
+        #[doc(hidden)]
+        fn __pool() -> &'static ::parallel::ThreadPool {
+            #pool
         }
     }
 }
@@ -233,7 +244,7 @@ fn expand_submit_body(args: &Args, parts: &Parts) -> TokenStream {
 }
 
 /// `Some(Duration)` for `timeout = ".."`, else `None`.
-fn expand_timeout(args: &Args) -> TokenStream {
+pub(crate) fn expand_timeout(args: &Args) -> TokenStream {
     match args.get("timeout") {
         Some(arg) => {
             let nanos = values::duration(arg).expect("validated").as_nanos() as u64;
@@ -286,8 +297,39 @@ fn expand_pool(args: &Args, parts: &Parts) -> TokenStream {
     }
 }
 
+/// `Some(count)` or `None` for a count setting that `validate` accepted.
+pub(crate) fn expand_count(arg: Option<&crate::parse::Arg>) -> TokenStream {
+    match arg.and_then(|arg| values::count(arg, "").expect("validated")) {
+        Some(count) => quote! { ::core::option::Option::Some(#count) },
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
+/// `impl Remote<(T0, ..)> for name`: a worker process can call the function with an argument
+/// tuple, so `pmap!(name, ..; processes)` can register it at its call site.
+pub(crate) fn expand_remote_call(parts: &Parts) -> TokenStream {
+    let Parts {
+        name,
+        cfgs,
+        types,
+        names,
+        output,
+        ..
+    } = parts;
+    quote! {
+        #(#cfgs)*
+        impl ::parallel::__private::Remote<(#(#types,)*)> for #name {
+            type Output = #output;
+
+            fn call(&self, (#(#names,)*): (#(#types,)*)) -> #output {
+                #name::sync(#(#names),*)
+            }
+        }
+    }
+}
+
 /// `impl Deref for name { type Target = fn(..) -> Future<R>; }`: makes `name(..)` a call.
-fn expand_deref(parts: &Parts) -> TokenStream {
+pub(crate) fn expand_deref(parts: &Parts) -> TokenStream {
     let Parts { name, cfgs, .. } = parts;
     let fn_type = parts.submit_fn_type();
     quote! {
@@ -388,6 +430,9 @@ fn expand_generic_fn(args: &Args, func: &ItemFn, parts: &Parts) -> TokenStream {
 
 /// The expansion of `pmap!(func, iterables..; options)`.
 pub(crate) fn pmap(input: &Pmap, options: &Args) -> TokenStream {
+    if options.has("processes") {
+        return crate::expand_process::pmap(input, options);
+    }
     let options = expand_map_options(options);
     let iterables = &input.iterables;
     let arity = iterables.len();
@@ -406,7 +451,7 @@ pub(crate) fn pmap(input: &Pmap, options: &Args) -> TokenStream {
 }
 
 /// `MapOptions::new().chunksize(..).ordered(..).timeout(..).pool(..)`
-fn expand_map_options(options: &Args) -> TokenStream {
+pub(crate) fn expand_map_options(options: &Args) -> TokenStream {
     let mut tokens = quote! { ::parallel::__private::MapOptions::new() };
     if let Some(arg) = options.get("chunksize") {
         let size = values::count(arg, "").expect("validated");

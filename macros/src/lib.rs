@@ -3,9 +3,11 @@
 //! them and provides what their expansions call.
 #![forbid(unsafe_code)]
 
+mod captures;
 mod diagnostics;
 mod duration;
 mod expand;
+mod expand_process;
 mod parse;
 mod validate;
 mod values;

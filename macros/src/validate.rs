@@ -17,7 +17,6 @@ pub(crate) fn attribute(args: &Args, func: &ItemFn, diag: &mut Diagnostics) {
     check_one_pool(args, diag);
     check_own_pool_settings(args, diag);
     check_process_settings(args, diag);
-    check_processes_available(args, diag);
     check_not_async(func, diag);
     check_not_const(func, diag);
     check_not_unsafe(func, diag);
@@ -27,6 +26,9 @@ pub(crate) fn attribute(args: &Args, func: &ItemFn, diag: &mut Diagnostics) {
     check_no_lifetime_parameters(func, diag);
     check_owned_arguments(func, diag);
     check_argument_count(func, diag);
+    if args.has("processes") {
+        check_not_generic_for_processes(func, diag);
+    }
 }
 
 /// The most arguments a `#[parallel]` function may take.
@@ -36,9 +38,11 @@ pub(crate) const MAX_ARGUMENTS: usize = 12;
 pub(crate) fn pmap(input: &Pmap, options: &Args, diag: &mut Diagnostics) {
     check_values(options, diag);
     check_one_pool(options, diag);
-    check_processes_available(options, diag);
     check_has_iterables(input, diag);
     check_closure_arity(input, diag);
+    if options.has("processes") {
+        check_remote_function(input, diag);
+    }
 }
 
 // Each value must mean something: a count of at least 1, a duration, a string, a path, a
@@ -94,6 +98,12 @@ fn check_one_pool(args: &Args, diag: &mut Diagnostics) {
 // `name` and `initializer` configure a pool that the attribute creates; the default pool
 // and a declared pool are configured where they are built.
 fn check_own_pool_settings(args: &Args, diag: &mut Diagnostics) {
+    if let Some(arg) = args.get("name").filter(|_| args.has("processes")) {
+        diag.error(
+            arg.key.span(),
+            "`name` names the threads of a thread pool; worker processes are copies of this program: drop `name`",
+        );
+    }
     if args.has("threads") || args.has("processes") {
         return;
     }
@@ -131,20 +141,6 @@ fn check_process_settings(args: &Args, diag: &mut Diagnostics) {
         diag.error(
             arg.key.span(),
             "`max_tasks_per_child` recycles worker processes; add `processes` or drop it",
-        );
-    }
-}
-
-// Process pools arrive with the process runtime; until then say so plainly.
-fn check_processes_available(args: &Args, diag: &mut Diagnostics) {
-    // A conflict with `threads` or `pool` is reported already; one error per token.
-    if args.has("threads") || args.has("pool") {
-        return;
-    }
-    if let Some(arg) = args.get("processes") {
-        diag.error(
-            arg.key.span(),
-            "process pools are not available in this version of `parallel`; use `threads` for now",
         );
     }
 }
@@ -278,6 +274,76 @@ impl<'ast> Visit<'ast> for Borrows<'_> {
                 format!("arguments are moved to another thread, so they cannot borrow; drop `{lifetime}` and take owned values"),
             );
         }
+    }
+}
+
+// A worker process finds the function by the name registered for it at compile time: one
+// name, one body, so it cannot be generic.
+fn check_not_generic_for_processes(func: &ItemFn, diag: &mut Diagnostics) {
+    for param in &func.sig.generics.params {
+        if !matches!(param, GenericParam::Lifetime(_)) {
+            diag.error_at(
+                param,
+                "a worker process finds the function by its name, so it cannot be generic; write one function per type, or use `threads`",
+            );
+        }
+    }
+    let mut finder = ImplTraits::default();
+    finder.visit_signature(&func.sig);
+    for impl_trait in finder.found {
+        diag.error_at(
+            impl_trait,
+            "a worker process decodes arguments and results by their type, so `impl Trait` cannot cross: name the type",
+        );
+    }
+}
+
+/// The `impl Trait` types in a signature.
+#[derive(Default)]
+struct ImplTraits {
+    found: Vec<syn::TypeImplTrait>,
+}
+
+impl<'ast> Visit<'ast> for ImplTraits {
+    fn visit_type_impl_trait(&mut self, impl_trait: &'ast syn::TypeImplTrait) {
+        self.found.push(impl_trait.clone());
+    }
+}
+
+// With processes, the function itself must be known when the program starts, in every
+// process: a path to a function, or a closure whose arguments are typed and which captures
+// nothing (a worker cannot see the caller's variables).
+fn check_remote_function(input: &Pmap, diag: &mut Diagnostics) {
+    match &input.func {
+        Expr::Path(_) => {}
+        Expr::Closure(closure) => {
+            for param in &closure.inputs {
+                if !matches!(param, syn::Pat::Type(_)) {
+                    diag.error_at(
+                        param,
+                        format!(
+                            "a worker process decodes each argument by its type: annotate it, as in `|{}: u64|`",
+                            quote::quote!(#param)
+                        ),
+                    );
+                }
+            }
+            {
+                for captured in crate::captures::free_variables(closure) {
+                    diag.error_at(
+                        &captured,
+                        format!(
+                            "`{captured}` belongs to the surrounding code, which a worker process cannot see; \
+                             pass the value as an argument instead (add an iterable for it)"
+                        ),
+                    );
+                }
+            }
+        }
+        other => diag.error_at(
+            other,
+            "with `processes`, `pmap!` takes a function path or a closure, which a worker process can find by name",
+        ),
     }
 }
 

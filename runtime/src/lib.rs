@@ -23,6 +23,7 @@ mod deadline;
 mod error;
 mod future;
 mod map;
+mod process_pool;
 mod signal;
 mod spin;
 mod sync;
@@ -37,6 +38,14 @@ pub use crate::error::{TaskError, WorkerExit};
 pub use crate::future::task::Completion;
 pub use crate::future::Future;
 pub use crate::map::Map;
+#[doc(hidden)]
+pub use crate::process_pool::{
+    invoke, invoke_initializer, Call, Remote, RemoteEntry, RemoteHandle, REMOTE_FUNCTIONS,
+};
+pub use crate::process_pool::{ProcessPool, ProcessPoolBuilder, RemoteFn};
 pub use crate::thread_pool::{default_pool, ThreadPool, ThreadPoolBuilder};
 pub use crate::wait::{wait, ReturnWhen, Waited};
 pub use crate::waitable::Waitable;
+/// The registration crate, for the expansions of the `parallel` macros.
+#[doc(hidden)]
+pub use linkme as __linkme;

@@ -43,6 +43,21 @@ impl<T> Chunk<T> {
         }
     }
 
+    /// A batch as a worker process reported it: the values of the items that succeeded and
+    /// `(position, error)` for those that failed, in item order.
+    pub(crate) fn from_parts(
+        values: Vec<T>,
+        failures: Vec<(usize, TaskError)>,
+        elapsed: Duration,
+    ) -> Self {
+        Self {
+            len: values.len() + failures.len(),
+            values,
+            failures,
+            elapsed,
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -153,7 +168,7 @@ impl<T> Iterator for ChunkResults<T> {
 /// How long one batch should keep a worker busy: long enough that the fixed cost of a task
 /// (about a microsecond, a few with a wake-up) is lost in it, short enough that results flow
 /// and the last batches spread over the workers.
-const TARGET_BATCH: Duration = Duration::from_micros(250);
+pub(crate) const TARGET_BATCH: Duration = Duration::from_micros(250);
 /// The most items in one batch, so memory stays bounded however cheap items are.
 pub(crate) const MAX_BATCH: usize = 1 << 16;
 /// The most bytes of items (or of results) in one batch. Small enough that batch buffers come
@@ -172,6 +187,9 @@ const GROWTH: usize = 4;
 #[derive(Debug)]
 pub(crate) struct ChunkSizer {
     fixed: Option<usize>,
+    /// How long a batch should take (`TARGET_BATCH` for threads; longer where a batch costs
+    /// more to hand over).
+    target: Duration,
     /// The most items per batch, from `MAX_BATCH` and `MAX_BATCH_BYTES`.
     max: usize,
     last: usize,
@@ -181,10 +199,11 @@ pub(crate) struct ChunkSizer {
 
 impl ChunkSizer {
     /// A sizer for items of `item_bytes` bytes with results of `result_bytes` bytes.
-    pub(crate) fn new(item_bytes: usize, result_bytes: usize) -> Self {
+    pub(crate) fn new(item_bytes: usize, result_bytes: usize, target: Duration) -> Self {
         let widest = item_bytes.max(result_bytes).max(1);
         Self {
             fixed: None,
+            target,
             max: (MAX_BATCH_BYTES / widest).clamp(1, MAX_BATCH),
             last: 0,
             per_item: None,
@@ -203,7 +222,7 @@ impl ChunkSizer {
         let ideal = match self.per_item {
             None => 1,
             Some(nanos) => {
-                ((TARGET_BATCH.as_nanos() as f64 / nanos.max(0.1)) as usize).clamp(1, self.max)
+                ((self.target.as_nanos() as f64 / nanos.max(0.1)) as usize).clamp(1, self.max)
             }
         };
         self.last = ideal.min(self.last.saturating_mul(GROWTH)).max(1);
@@ -247,7 +266,7 @@ mod tests {
 
     #[test]
     fn sizes_start_at_one_and_grow_by_steps() {
-        let mut sizer = ChunkSizer::new(1, 1);
+        let mut sizer = ChunkSizer::new(1, 1, TARGET_BATCH);
         assert_eq!(sizer.next_size(), 1);
         assert_eq!(sizer.next_size(), 1, "no measurement yet");
         sizer.observe(1, Duration::from_nanos(1));
@@ -258,7 +277,7 @@ mod tests {
 
     #[test]
     fn wide_items_make_smaller_batches() {
-        let mut sizer = ChunkSizer::new(1024, 8);
+        let mut sizer = ChunkSizer::new(1024, 8, TARGET_BATCH);
         sizer.next_size();
         sizer.observe(1, Duration::from_nanos(1));
         assert_eq!((0..20).map(|_| sizer.next_size()).max(), Some(64));
@@ -284,7 +303,7 @@ mod tests {
 
     #[test]
     fn slow_items_stay_one_per_batch() {
-        let mut sizer = ChunkSizer::new(8, 8);
+        let mut sizer = ChunkSizer::new(8, 8, TARGET_BATCH);
         sizer.next_size();
         sizer.observe(1, Duration::from_millis(300));
         assert!((0..10).all(|_| sizer.next_size() == 1));
@@ -292,7 +311,7 @@ mod tests {
 
     #[test]
     fn a_fixed_size_is_kept() {
-        let mut sizer = ChunkSizer::new(8, 8);
+        let mut sizer = ChunkSizer::new(8, 8, TARGET_BATCH);
         sizer.fix(7);
         sizer.observe(7, Duration::from_nanos(7));
         assert_eq!(sizer.next_size(), 7);

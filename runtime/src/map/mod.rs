@@ -18,6 +18,12 @@ use crate::Future;
 /// How a pool runs one batch of map items: the seam between [`Map`] and each kind of pool.
 pub(crate) trait SubmitChunk<I, T> {
     fn submit(&self, items: Vec<I>) -> Future<Chunk<T>>;
+
+    /// How long an adaptively sized batch should keep a worker busy: long enough that the
+    /// cost of handing a batch over is lost in it.
+    fn target_batch(&self) -> std::time::Duration {
+        chunk::TARGET_BATCH
+    }
 }
 
 /// The iterator returned by [`ThreadPool::map`](crate::ThreadPool::map): one
@@ -68,13 +74,18 @@ impl<'a, I: Iterator, T> Map<'a, I, T> {
         source: I,
         workers: usize,
     ) -> Self {
+        let target = submit.target_batch();
         Self {
             source: source.fuse(),
             exhausted: false,
             submit,
             window: Window::Ordered(VecDeque::new()),
             current: ChunkResults::empty(),
-            sizer: ChunkSizer::new(std::mem::size_of::<I::Item>(), std::mem::size_of::<T>()),
+            sizer: ChunkSizer::new(
+                std::mem::size_of::<I::Item>(),
+                std::mem::size_of::<T>(),
+                target,
+            ),
             lookahead: 4 * workers.max(1),
             called: Instant::now(),
             deadline: None,

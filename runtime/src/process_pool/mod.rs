@@ -1,0 +1,560 @@
+//! [`ProcessPool`]: worker processes that run registered functions (Python's
+//! `ProcessPoolExecutor`), with crash isolation, per-task deadlines that kill the worker, and
+//! worker recycling. The protocol is in `README.md` beside this file.
+
+mod registry;
+mod spawn;
+mod supervisor;
+mod task;
+mod wire;
+mod worker;
+
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::thread;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use self::registry::encode;
+#[doc(hidden)]
+pub use self::registry::{invoke, invoke_initializer, Call, Remote, RemoteEntry, REMOTE_FUNCTIONS};
+use self::supervisor::{Settings, Shared};
+use self::task::{decode_batch, decode_value, ProcessJob, ProcessTask};
+use crate::error::TaskError;
+use crate::map::{Chunk, Map, SubmitChunk};
+use crate::sync::lock;
+use crate::Future;
+
+/// A function that worker processes can run: every `#[parallel(processes)]` function is one.
+///
+/// Workers find it by a name registered at compile time (its module path, name and
+/// signature), never by address, so it works however the program was built or started.
+///
+/// # Examples
+///
+/// ```
+/// use parallel::{parallel, ProcessPool};
+///
+/// #[parallel(processes = 1)]
+/// fn square(x: u64) -> u64 {
+///     x * x
+/// }
+///
+/// // `square` runs on its own pool when called, or on any pool through `submit`.
+/// let pool = ProcessPool::builder().workers(2).build().unwrap();
+/// assert_eq!(pool.submit(square, (7,)).result(), Ok(49));
+/// ```
+pub trait RemoteFn: Copy + Send + Sync + 'static {
+    /// The arguments, as a tuple.
+    type Args: Serialize + DeserializeOwned + Send + 'static;
+    /// The result.
+    type Output: Serialize + DeserializeOwned + Send + 'static;
+    #[doc(hidden)]
+    fn name(&self) -> &'static str;
+}
+
+/// A registered function known by name and types: what `pmap!(..; processes)` writes for a
+/// call site.
+#[doc(hidden)]
+pub struct RemoteHandle<Args, R> {
+    name: &'static str,
+    types: PhantomData<fn(Args) -> R>,
+}
+
+impl<Args, R> RemoteHandle<Args, R> {
+    /// A handle to the function registered as `name`.
+    pub const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            types: PhantomData,
+        }
+    }
+}
+
+impl<Args, R> Clone for RemoteHandle<Args, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Args, R> Copy for RemoteHandle<Args, R> {}
+
+impl<Args, R> RemoteFn for RemoteHandle<Args, R>
+where
+    Args: Serialize + DeserializeOwned + Send + 'static,
+    R: Serialize + DeserializeOwned + Send + 'static,
+{
+    type Args = Args;
+    type Output = R;
+
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// A pool of worker processes (Python's `ProcessPoolExecutor`), for CPU-bound work.
+///
+/// Workers are this program started again: they enter worker mode before `main` runs, so
+/// there is nothing to set up (no `init()` call, no `if __name__ == "__main__"` guard). They
+/// run functions marked `#[parallel(processes)]` (see [`RemoteFn`]); arguments and results
+/// travel encoded with serde.
+///
+/// A worker that crashes (a panic with `panic = "abort"`, a segfault, `exit`, a kill) fails
+/// only the task it was running, with [`TaskError::WorkerDied`]; the pool starts a
+/// replacement and every other task completes. A task past its deadline gets
+/// [`TaskError::TimedOut`] and its worker is killed and replaced. Workers exit when the pool
+/// is dropped and within moments if the program dies.
+///
+/// # Examples
+///
+/// ```
+/// use parallel::{parallel, ProcessPool};
+///
+/// #[parallel(processes = 1)]
+/// fn digits(n: u64) -> usize {
+///     n.to_string().len()
+/// }
+///
+/// let pool = ProcessPool::builder().workers(2).build().unwrap();
+/// let futures: Vec<_> = [5, 50, 500].map(|n| pool.submit(digits, (n,))).into();
+/// let counts: Vec<usize> = futures.iter().map(|f| f.result().unwrap()).collect();
+/// assert_eq!(counts, [1, 2, 3]);
+/// ```
+pub struct ProcessPool {
+    shared: Arc<Shared>,
+    task_timeout: Option<Duration>,
+}
+
+/// Settings for a [`ProcessPool`], from [`ProcessPool::builder`].
+///
+/// | setting | default | Python |
+/// |---|---|---|
+/// | [`workers`](Self::workers) | available parallelism | `max_workers` |
+/// | [`max_tasks_per_child`](Self::max_tasks_per_child) | none | `max_tasks_per_child` |
+/// | [`task_timeout`](Self::task_timeout) | none | (pebble's `timeout`) |
+/// | [`max_frame`](Self::max_frame) | 1 GiB | |
+///
+/// # Examples
+///
+/// ```
+/// let pool = parallel::ProcessPool::builder().workers(2).max_tasks_per_child(100).build().unwrap();
+/// assert_eq!(pool.workers(), 2);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ProcessPoolBuilder {
+    workers: Option<usize>,
+    initializer: Option<&'static str>,
+    max_tasks_per_child: Option<usize>,
+    task_timeout: Option<Duration>,
+    max_frame: usize,
+}
+
+impl Default for ProcessPoolBuilder {
+    fn default() -> Self {
+        Self {
+            workers: None,
+            initializer: None,
+            max_tasks_per_child: None,
+            task_timeout: None,
+            max_frame: 1 << 30,
+        }
+    }
+}
+
+impl ProcessPoolBuilder {
+    /// The default settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ProcessPoolBuilder::new().workers(1).build().unwrap();
+    /// assert_eq!(pool.workers(), 1);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of worker processes; by default the machine's available parallelism.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ProcessPool::builder().workers(3).build().unwrap();
+    /// assert_eq!(pool.workers(), 3);
+    /// ```
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = Some(workers);
+        self
+    }
+
+    /// Replaces a worker with a fresh process after it has run `tasks` tasks (Python's
+    /// `max_tasks_per_child`), to bound what a leaky task can accumulate.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn pid() -> u32 { std::process::id() }
+    ///
+    /// let pool = ProcessPool::builder().workers(1).max_tasks_per_child(1).build().unwrap();
+    /// let first = pool.submit(pid, ()).result().unwrap();
+    /// let second = pool.submit(pid, ()).result().unwrap();
+    /// assert_ne!(first, second, "each task ran in a fresh worker");
+    /// ```
+    pub fn max_tasks_per_child(mut self, tasks: usize) -> Self {
+        self.max_tasks_per_child = Some(tasks);
+        self
+    }
+
+    /// Gives every task a deadline, counted from when its worker starts it: a task still
+    /// running then fails with [`TaskError::TimedOut`], and its worker is killed and replaced.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn nap(ms: u64) { std::thread::sleep(Duration::from_millis(ms)) }
+    ///
+    /// let pool = ProcessPool::builder().workers(1).task_timeout(Duration::from_millis(200)).build().unwrap();
+    /// assert!(pool.submit(nap, (60_000,)).result().unwrap_err().is_timed_out());
+    /// assert_eq!(pool.submit(nap, (0,)).result(), Ok(()), "a fresh worker took over");
+    /// ```
+    pub fn task_timeout(mut self, timeout: Duration) -> Self {
+        self.task_timeout = Some(timeout);
+        self
+    }
+
+    /// The largest frame (encoded arguments or result) accepted on a worker's channel; a
+    /// larger one fails its task with [`TaskError::Codec`] rather than being allocated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn len(bytes: Vec<u8>) -> usize { bytes.len() }
+    ///
+    /// let pool = ProcessPool::builder().workers(1).max_frame(1024).build().unwrap();
+    /// assert_eq!(pool.submit(len, (vec![0; 100],)).result(), Ok(100));
+    /// assert!(pool.submit(len, (vec![0; 4096],)).result().unwrap_err().is_codec());
+    /// ```
+    pub fn max_frame(mut self, bytes: usize) -> Self {
+        self.max_frame = bytes;
+        self
+    }
+
+    /// Runs the initializer registered as `name` once in each worker before its first task
+    /// (written by `#[parallel(processes, initializer = f)]`). If it fails, the pool is
+    /// broken: every task fails with [`TaskError::Broken`] and no further workers start.
+    #[doc(hidden)]
+    pub fn initializer_named(mut self, name: &'static str) -> Self {
+        self.initializer = Some(name);
+        self
+    }
+
+    /// Starts the workers.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `workers` or `max_tasks_per_child` is 0; the operating system's error
+    /// if a driver thread cannot be started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let error = parallel::ProcessPool::builder().workers(0).build().unwrap_err();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    /// ```
+    pub fn build(self) -> io::Result<ProcessPool> {
+        let invalid = |message: &str| {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                message.to_owned(),
+            ))
+        };
+        if self.workers == Some(0) {
+            return invalid("a pool with no workers never runs anything; ask for 1 worker or more");
+        }
+        if self.max_tasks_per_child == Some(0) {
+            return invalid(
+                "a worker that may run no task never runs anything; allow 1 task or more",
+            );
+        }
+        ProcessPool::start(self)
+    }
+}
+
+impl ProcessPool {
+    /// A pool with the default settings (see [`ProcessPoolBuilder`]).
+    ///
+    /// # Panics
+    ///
+    /// If the operating system refuses to start a thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ProcessPool::new();
+    /// assert!(pool.workers() >= 1);
+    /// ```
+    pub fn new() -> Self {
+        ProcessPoolBuilder::new()
+            .build()
+            .expect("the operating system refused to start a driver thread")
+    }
+
+    /// Settings for a new pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ProcessPool::builder().workers(2).build().unwrap();
+    /// assert_eq!(pool.workers(), 2);
+    /// ```
+    pub fn builder() -> ProcessPoolBuilder {
+        ProcessPoolBuilder::new()
+    }
+
+    fn start(settings: ProcessPoolBuilder) -> io::Result<Self> {
+        let workers = settings
+            .workers
+            .unwrap_or_else(|| thread::available_parallelism().map_or(1, usize::from));
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        let shared = Arc::new(Shared {
+            settings: Settings {
+                workers,
+                initializer: settings.initializer,
+                max_tasks_per_child: settings.max_tasks_per_child,
+                max_frame: settings.max_frame,
+            },
+            sender: Mutex::new(Some(sender)),
+            receiver,
+            broken: OnceLock::new(),
+            alive: Mutex::new(0),
+            exited: Condvar::new(),
+        });
+        let pool = Self {
+            shared,
+            task_timeout: settings.task_timeout,
+        };
+        for index in 0..workers {
+            let shared = Arc::clone(&pool.shared);
+            *lock(&pool.shared.alive) += 1;
+            let spawned = thread::Builder::new()
+                .name(format!("parallel-process-{index}"))
+                .spawn(move || supervisor::drive(shared));
+            if let Err(error) = spawned {
+                *lock(&pool.shared.alive) -= 1;
+                return Err(error); // dropping `pool` stops the drivers already started
+            }
+        }
+        Ok(pool)
+    }
+
+    /// The number of worker processes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ProcessPool::builder().workers(2).build().unwrap();
+    /// assert_eq!(pool.workers(), 2);
+    /// ```
+    pub fn workers(&self) -> usize {
+        self.shared.settings.workers
+    }
+
+    /// Submits a call of `function` with `args` (a tuple) and returns its [`Future`] at once.
+    ///
+    /// Arguments that cannot be encoded fail the future with [`TaskError::Codec`]. After
+    /// [`shutdown`](Self::shutdown) the future is already failed with
+    /// [`TaskError::ShutDown`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn add(a: i64, b: i64) -> i64 { a + b }
+    ///
+    /// let pool = ProcessPool::builder().workers(1).build().unwrap();
+    /// assert_eq!(pool.submit(add, (40, 2)).result(), Ok(42));
+    /// ```
+    pub fn submit<F: RemoteFn>(&self, function: F, args: F::Args) -> Future<F::Output> {
+        self.submit_with_timeout(function, args, self.task_timeout)
+    }
+
+    /// As [`submit`](Self::submit), with this task's own deadline (`None`: the pool's).
+    #[doc(hidden)]
+    pub fn submit_with_timeout<F: RemoteFn>(
+        &self,
+        function: F,
+        args: F::Args,
+        timeout: Option<Duration>,
+    ) -> Future<F::Output> {
+        let input = match encode(&args, "arguments") {
+            Ok(input) => input,
+            Err(message) => return Future::failed(TaskError::codec(message)),
+        };
+        let timeout = timeout.or(self.task_timeout);
+        let task = ProcessTask::new(
+            function.name(),
+            Call::One,
+            input,
+            decode_value::<F::Output>,
+            timeout,
+        );
+        self.enqueue(Arc::new(task))
+    }
+
+    /// Queues `task` unless the pool is broken or shut down, and returns its future.
+    fn enqueue<T: Send + 'static>(&self, task: Arc<ProcessTask<T>>) -> Future<T> {
+        if let Some(reason) = self.shared.broken.get() {
+            return Future::failed(TaskError::broken(reason.clone()));
+        }
+        let sender = lock(&self.shared.sender);
+        let Some(sender) = sender.as_ref() else {
+            return Future::failed(TaskError::ShutDown);
+        };
+        let job: Arc<dyn ProcessJob> = task.clone();
+        sender
+            .send(job)
+            .expect("the pool keeps a receiver, so the queue is open");
+        Future::new(task)
+    }
+
+    /// Runs `function` over `items` (argument tuples) in worker processes, yielding one
+    /// `Result` per item in input order, with the same options as the thread pool's
+    /// [`map`](crate::ThreadPool::map). Items travel to workers in batches, sized by
+    /// measuring them as for threads.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn square(x: u64) -> u64 { x * x }
+    ///
+    /// let pool = ProcessPool::builder().workers(2).build().unwrap();
+    /// let squares: Vec<u64> = pool.map(square, (1..=4).map(|x| (x,))).collect::<Result<_, _>>().unwrap();
+    /// assert_eq!(squares, [1, 4, 9, 16]);
+    /// ```
+    pub fn map<F, I>(&self, function: F, items: I) -> Map<'_, I::IntoIter, F::Output>
+    where
+        F: RemoteFn,
+        I: IntoIterator<Item = F::Args>,
+    {
+        let submit = ProcessChunks {
+            pool: self,
+            function,
+        };
+        Map::new(Box::new(submit), items.into_iter(), self.workers())
+    }
+
+    /// Stops accepting work, with Python's meaning (see
+    /// [`ThreadPool::shutdown`](crate::ThreadPool::shutdown)). With `wait`, returns when
+    /// every worker has finished its tasks and exited.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ProcessPool::builder().workers(1).build().unwrap();
+    /// pool.shutdown(true, false);
+    /// assert!(pool.is_shut_down());
+    /// ```
+    pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        drop(lock(&self.shared.sender).take());
+        if cancel_futures {
+            while let Ok(job) = self.shared.receiver.try_recv() {
+                job.cancel();
+            }
+        }
+        if wait {
+            let mut alive = lock(&self.shared.alive);
+            while *alive > 0 {
+                alive = self
+                    .shared
+                    .exited
+                    .wait(alive)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        }
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ProcessPool::builder().workers(1).build().unwrap();
+    /// assert!(!pool.is_shut_down());
+    /// ```
+    pub fn is_shut_down(&self) -> bool {
+        lock(&self.shared.sender).is_none()
+    }
+}
+
+impl Default for ProcessPool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for ProcessPool {
+    /// `shutdown(wait = true, cancel_futures = false)`: submitted work finishes, then every
+    /// worker exits and is reaped.
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+    }
+}
+
+impl fmt::Debug for ProcessPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessPool")
+            .field("workers", &self.workers())
+            .field("shut_down", &self.is_shut_down())
+            .field("broken", &self.shared.broken.get().is_some())
+            .finish()
+    }
+}
+
+/// Runs map batches as process tasks.
+struct ProcessChunks<'p, F> {
+    pool: &'p ProcessPool,
+    function: F,
+}
+
+impl<F: RemoteFn> SubmitChunk<F::Args, F::Output> for ProcessChunks<'_, F> {
+    fn submit(&self, items: Vec<F::Args>) -> Future<Chunk<F::Output>> {
+        let input = match encode(&items, "arguments") {
+            Ok(input) => input,
+            Err(message) => return Future::failed(TaskError::codec(message)),
+        };
+        let name = self.function.name();
+        let task = ProcessTask::new(
+            name,
+            Call::Batch,
+            input,
+            decode_batch::<F::Output>,
+            self.pool.task_timeout,
+        );
+        self.pool.enqueue(Arc::new(task))
+    }
+
+    /// A batch costs a round trip between processes: tens of microseconds.
+    fn target_batch(&self) -> Duration {
+        Duration::from_millis(5)
+    }
+}

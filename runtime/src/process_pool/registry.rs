@@ -1,0 +1,160 @@
+//! The functions a worker process can run, registered at compile time under stable names
+//! (see `README.md`), and the code that runs one call or one batch of calls of them.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::panic_message;
+
+/// What a worker is asked to do with a registered function.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// Decode one argument tuple, call, encode the result. A panic escapes to the worker loop.
+    One,
+    /// Decode a `Vec` of argument tuples and call once for each; a panic fails only its item.
+    Batch,
+    /// Run the function as a worker's initializer (no input, no output).
+    Init,
+}
+
+/// A function registered for worker processes. The `parallel` macros write these; the
+/// worker finds them by `name`.
+#[doc(hidden)]
+pub struct RemoteEntry {
+    /// `module::path::function#signature`.
+    pub name: &'static str,
+    /// Runs a call; `Err` is a message about input that could not be decoded or output that
+    /// could not be encoded.
+    pub run: fn(Call, &[u8]) -> Result<Vec<u8>, String>,
+}
+
+/// Every registered function, gathered by the linker from all the program's crates. Nothing
+/// fills it at run time, so it is complete even in the worker's start-up code, which runs
+/// before other constructors.
+#[doc(hidden)]
+#[linkme::distributed_slice]
+pub static REMOTE_FUNCTIONS: [RemoteEntry];
+
+/// The registered function called `name`.
+pub(crate) fn find(name: &str) -> Option<&'static RemoteEntry> {
+    static INDEX: OnceLock<HashMap<&'static str, &'static RemoteEntry>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            REMOTE_FUNCTIONS
+                .iter()
+                .map(|entry| (entry.name, entry))
+                .collect()
+        })
+        .get(name)
+        .copied()
+}
+
+/// A function of an argument tuple: what the worker calls. Implemented for every function and
+/// closure of up to twelve arguments, so that a closure returned as `impl Remote<(A0,)>` keeps
+/// its result type without the expansion having to name it.
+#[doc(hidden)]
+pub trait Remote<Args> {
+    /// The result type.
+    type Output;
+    /// Calls with the arguments of `args`.
+    fn call(&self, args: Args) -> Self::Output;
+}
+
+macro_rules! remote_arities {
+    ($(($($arg:ident $ty:ident),*);)+) => {$(
+        impl<Func, $($ty,)* R> Remote<($($ty,)*)> for Func
+        where
+            Func: Fn($($ty),*) -> R,
+        {
+            type Output = R;
+
+            #[inline]
+            fn call(&self, ($($arg,)*): ($($ty,)*)) -> R {
+                self($($arg),*)
+            }
+        }
+    )+};
+}
+
+remote_arities! {
+    ();
+    (a0 A0);
+    (a0 A0, a1 A1);
+    (a0 A0, a1 A1, a2 A2);
+    (a0 A0, a1 A1, a2 A2, a3 A3);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10, a11 A11);
+}
+
+/// The reply to a batch: the values of the items that succeeded, `(position, panic message)`
+/// for those that failed, and the nanoseconds the worker spent.
+pub(crate) type BatchReply<R> = (Vec<R>, Vec<(u64, String)>, u64);
+
+/// Runs `func` as asked by `call` on encoded `input` (the worker side of a registered
+/// function; the expansion of `#[parallel(processes)]` and `pmap!(..; processes)` calls this
+/// with the argument tuple's shape spelled out, e.g. `invoke::<_, (_,), _>`).
+#[doc(hidden)]
+pub fn invoke<F, Args, R>(func: F, call: Call, input: &[u8]) -> Result<Vec<u8>, String>
+where
+    F: Remote<Args, Output = R>,
+    Args: DeserializeOwned,
+    R: Serialize,
+{
+    match call {
+        Call::One => {
+            let args: Args = decode(input, "arguments")?;
+            encode(&func.call(args), "result")
+        }
+        Call::Batch => {
+            let started = Instant::now();
+            let items: Vec<Args> = decode(input, "arguments")?;
+            let mut values = Vec::with_capacity(items.len());
+            let mut failures = Vec::new();
+            for (position, args) in items.into_iter().enumerate() {
+                match catch_unwind(AssertUnwindSafe(|| func.call(args))) {
+                    Ok(value) => values.push(value),
+                    Err(payload) => {
+                        failures.push((position as u64, panic_message(payload.as_ref())))
+                    }
+                }
+            }
+            let elapsed = started.elapsed().as_nanos() as u64;
+            encode(&(values, failures, elapsed), "results")
+        }
+        Call::Init => Err("a task function was named as an initializer".to_owned()),
+    }
+}
+
+/// Runs `init` as a worker's initializer.
+#[doc(hidden)]
+pub fn invoke_initializer(init: fn(), call: Call, _input: &[u8]) -> Result<Vec<u8>, String> {
+    match call {
+        Call::Init => {
+            init();
+            Ok(Vec::new())
+        }
+        _ => Err("an initializer was named as a task function".to_owned()),
+    }
+}
+
+/// Encodes `value` for the wire.
+pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<Vec<u8>, String> {
+    postcard::to_allocvec(value).map_err(|error| format!("could not encode the {what}: {error}"))
+}
+
+/// Decodes a `T` from the wire.
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|error| format!("could not decode the {what}: {error}"))
+}
