@@ -8,7 +8,8 @@ pub use std::sync::LazyLock;
 
 pub use parallel_runtime::__linkme as linkme;
 pub use parallel_runtime::{
-    invoke, invoke_initializer, Call, Remote, RemoteEntry, RemoteHandle, REMOTE_FUNCTIONS,
+    invoke, invoke_initializer, Call, ProcessArgument, ProcessArguments, ProcessResult, Remote,
+    RemoteEntry, RemoteHandle, REMOTE_FUNCTIONS,
 };
 
 use parallel_runtime::{default_pool, Future, Map, ProcessPool, RemoteFn, ThreadPool};
@@ -86,27 +87,6 @@ pub trait ThreadResult: Send + 'static {}
 
 impl<T: Send + 'static> ThreadResult for T {}
 
-/// An argument type of a `#[parallel(processes)]` function: it travels to a worker process
-/// encoded with serde.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot travel to a worker process",
-    label = "this argument must be serializable and own its data",
-    note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them), and take owned values"
-)]
-pub trait ProcessArgument: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
-
-impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> ProcessArgument for T {}
-
-/// The return type of a `#[parallel(processes)]` function: it travels back encoded with serde.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot come back from a worker process",
-    label = "the result must be serializable and own its data",
-    note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them)"
-)]
-pub trait ProcessResult: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
-
-impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> ProcessResult for T {}
-
 /// Starts the pool of a `#[parallel(processes ..)]` function or a `pmap!(..; processes ..)`
 /// call site.
 ///
@@ -168,7 +148,7 @@ pub fn pmap_process<Args, R, F, I>(
 ) -> Map<'static, I, R>
 where
     F: Remote<Args, Output = R>,
-    Args: serde::Serialize + serde::de::DeserializeOwned + Send + 'static,
+    Args: ProcessArguments,
     R: ProcessResult,
     I: Iterator<Item = Args>,
 {

@@ -11,7 +11,7 @@
 //! - impls of `Remote` and `Mappable` for `pmap!`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{Expr, ItemFn, Pat};
 
 use crate::expand::{self, Parts};
@@ -118,10 +118,16 @@ fn expand_remote_fn(parts: &Parts) -> TokenStream {
         output,
         ..
     } = parts;
+    // The tuple takes the first argument's span, so an error about an argument type points
+    // into the argument list (its message names the type).
+    let span = types
+        .first()
+        .map_or_else(|| name.span(), syn::spanned::Spanned::span);
+    let args = quote_spanned! {span=> (#(#types,)*) };
     quote! {
         #(#cfgs)*
         impl ::parallel::RemoteFn for #name {
-            type Args = (#(#types,)*);
+            type Args = #args;
             type Output = #output;
 
             fn name(&self) -> &'static str {

@@ -40,7 +40,8 @@ pub use crate::future::Future;
 pub use crate::map::Map;
 #[doc(hidden)]
 pub use crate::process_pool::{
-    invoke, invoke_initializer, Call, Remote, RemoteEntry, RemoteHandle, REMOTE_FUNCTIONS,
+    invoke, invoke_initializer, Call, ProcessArgument, ProcessArguments, ProcessResult, Remote,
+    RemoteEntry, RemoteHandle, REMOTE_FUNCTIONS,
 };
 pub use crate::process_pool::{ProcessPool, ProcessPoolBuilder, RemoteFn};
 pub use crate::thread_pool::{default_pool, ThreadPool, ThreadPoolBuilder};

@@ -2,6 +2,7 @@
 //! `ProcessPoolExecutor`), with crash isolation, per-task deadlines that kill the worker, and
 //! worker recycling. The protocol is in `README.md` beside this file.
 
+mod bounds;
 mod registry;
 mod spawn;
 mod supervisor;
@@ -16,10 +17,8 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-use self::registry::encode;
+#[doc(hidden)]
+pub use self::bounds::{ProcessArgument, ProcessArguments, ProcessResult};
 #[doc(hidden)]
 pub use self::registry::{invoke, invoke_initializer, Call, Remote, RemoteEntry, REMOTE_FUNCTIONS};
 use self::supervisor::{Settings, Shared};
@@ -50,9 +49,9 @@ use crate::Future;
 /// ```
 pub trait RemoteFn: Copy + Send + Sync + 'static {
     /// The arguments, as a tuple.
-    type Args: Serialize + DeserializeOwned + Send + 'static;
+    type Args: ProcessArguments;
     /// The result.
-    type Output: Serialize + DeserializeOwned + Send + 'static;
+    type Output: ProcessResult;
     #[doc(hidden)]
     fn name(&self) -> &'static str;
 }
@@ -85,8 +84,8 @@ impl<Args, R> Copy for RemoteHandle<Args, R> {}
 
 impl<Args, R> RemoteFn for RemoteHandle<Args, R>
 where
-    Args: Serialize + DeserializeOwned + Send + 'static,
-    R: Serialize + DeserializeOwned + Send + 'static,
+    Args: ProcessArguments,
+    R: ProcessResult,
 {
     type Args = Args;
     type Output = R;
@@ -403,7 +402,7 @@ impl ProcessPool {
         args: F::Args,
         timeout: Option<Duration>,
     ) -> Future<F::Output> {
-        let input = match encode(&args, "arguments") {
+        let input = match args.encode() {
             Ok(input) => input,
             Err(message) => return Future::failed(TaskError::codec(message)),
         };
@@ -538,7 +537,7 @@ struct ProcessChunks<'p, F> {
 
 impl<F: RemoteFn> SubmitChunk<F::Args, F::Output> for ProcessChunks<'_, F> {
     fn submit(&self, items: Vec<F::Args>) -> Future<Chunk<F::Output>> {
-        let input = match encode(&items, "arguments") {
+        let input = match F::Args::encode_batch(&items) {
             Ok(input) => input,
             Err(message) => return Future::failed(TaskError::codec(message)),
         };

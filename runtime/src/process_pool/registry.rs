@@ -9,6 +9,8 @@ use std::time::Instant;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::bounds::{ProcessArguments, ProcessResult};
+
 use crate::error::panic_message;
 
 /// What a worker is asked to do with a registered function.
@@ -98,10 +100,6 @@ remote_arities! {
     (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10, a11 A11);
 }
 
-/// The reply to a batch: the values of the items that succeeded, `(position, panic message)`
-/// for those that failed, and the nanoseconds the worker spent.
-pub(crate) type BatchReply<R> = (Vec<R>, Vec<(u64, String)>, u64);
-
 /// Runs `func` as asked by `call` on encoded `input` (the worker side of a registered
 /// function; the expansion of `#[parallel(processes)]` and `pmap!(..; processes)` calls this
 /// with the argument tuple's shape spelled out, e.g. `invoke::<_, (_,), _>`).
@@ -109,17 +107,14 @@ pub(crate) type BatchReply<R> = (Vec<R>, Vec<(u64, String)>, u64);
 pub fn invoke<F, Args, R>(func: F, call: Call, input: &[u8]) -> Result<Vec<u8>, String>
 where
     F: Remote<Args, Output = R>,
-    Args: DeserializeOwned,
-    R: Serialize,
+    Args: ProcessArguments,
+    R: ProcessResult,
 {
     match call {
-        Call::One => {
-            let args: Args = decode(input, "arguments")?;
-            encode(&func.call(args), "result")
-        }
+        Call::One => func.call(Args::decode(input)?).encode(),
         Call::Batch => {
             let started = Instant::now();
-            let items: Vec<Args> = decode(input, "arguments")?;
+            let items = Args::decode_batch(input)?;
             let mut values = Vec::with_capacity(items.len());
             let mut failures = Vec::new();
             for (position, args) in items.into_iter().enumerate() {
@@ -130,8 +125,7 @@ where
                     }
                 }
             }
-            let elapsed = started.elapsed().as_nanos() as u64;
-            encode(&(values, failures, elapsed), "results")
+            R::encode_batch(&values, &failures, started.elapsed().as_nanos() as u64)
         }
         Call::Init => Err("a task function was named as an initializer".to_owned()),
     }

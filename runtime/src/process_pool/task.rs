@@ -4,9 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
-
-use super::registry::{decode, BatchReply, Call};
+use super::bounds::ProcessResult;
+use super::registry::Call;
 use crate::error::TaskError;
 use crate::future::core::{Core, FROM_PENDING, FROM_RUNNING};
 use crate::future::task::{Completion, Handle};
@@ -144,14 +143,13 @@ impl<T: Send> Handle<T> for ProcessTask<T> {
 }
 
 /// Decodes a worker's output for one call.
-pub(crate) fn decode_value<T: DeserializeOwned>(bytes: Vec<u8>) -> Result<T, TaskError> {
-    decode(&bytes, "result").map_err(TaskError::codec)
+pub(crate) fn decode_value<T: ProcessResult>(bytes: Vec<u8>) -> Result<T, TaskError> {
+    T::decode(&bytes).map_err(TaskError::codec)
 }
 
 /// Decodes a worker's output for a batch.
-pub(crate) fn decode_batch<T: DeserializeOwned>(bytes: Vec<u8>) -> Result<Chunk<T>, TaskError> {
-    let (values, failures, nanos): BatchReply<T> =
-        decode(&bytes, "results").map_err(TaskError::codec)?;
+pub(crate) fn decode_batch<T: ProcessResult>(bytes: Vec<u8>) -> Result<Chunk<T>, TaskError> {
+    let (values, failures, nanos) = T::decode_batch(&bytes).map_err(TaskError::codec)?;
     let failures = failures
         .into_iter()
         .map(|(position, message)| (position as usize, TaskError::panicked(message)))

@@ -1,0 +1,248 @@
+//! What a type needs to cross to a worker process and back, as traits whose compile errors
+//! name the type and say what to do (`#[diagnostic::on_unimplemented]`).
+//!
+//! The traits carry the encoding as methods instead of having serde's traits as supertraits:
+//! the compiler then reports a type that cannot travel with these messages, naming it,
+//! rather than with serde's.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::registry::{decode, encode};
+
+/// An argument type of a function run in worker processes: it travels encoded with serde.
+///
+/// No supertraits: what it needs from serde is in its methods, so a type without serde's
+/// traits is reported as not being a `ProcessArgument`, with this trait's message.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot travel to a worker process",
+    label = "this type must be serializable and own its data",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them), and take owned values"
+)]
+pub trait ProcessArgument: Sized {
+    /// Appends the encoding of `self` to `out`.
+    fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String>;
+    /// Decodes one value from the front of `bytes`, returning the rest.
+    fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String>;
+}
+
+impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessArgument for T {
+    fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        postcard::to_io(self, out)
+            .map(drop)
+            .map_err(|error| format!("could not encode the arguments: {error}"))
+    }
+
+    fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String> {
+        postcard::take_from_bytes(bytes)
+            .map_err(|error| format!("could not decode the arguments: {error}"))
+    }
+}
+
+/// The argument tuple of a function run in worker processes. Encoded as its elements one
+/// after the other (which is how postcard encodes a tuple), and a batch as a count followed
+/// by its tuples.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "the arguments `{Self}` cannot travel to a worker process",
+    label = "each argument must be serializable and own its data",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for each argument type"
+)]
+pub trait ProcessArguments: Send + Sized + 'static {
+    /// Appends the encoded tuple to `out`.
+    fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String>;
+    /// Decodes one tuple from the front of `bytes`, returning the rest.
+    fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String>;
+
+    /// The encoded tuple.
+    fn encode(&self) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// The tuple from its encoding.
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        let (value, rest) = Self::decode_from(bytes)?;
+        if rest.is_empty() {
+            Ok(value)
+        } else {
+            Err(format!(
+                "{} bytes were left over after decoding the arguments",
+                rest.len()
+            ))
+        }
+    }
+
+    /// A batch of tuples, encoded.
+    fn encode_batch(batch: &[Self]) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        (batch.len() as u64).encode_into(&mut out)?;
+        for item in batch {
+            item.encode_into(&mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// A batch of tuples from its encoding.
+    fn decode_batch(bytes: &[u8]) -> Result<Vec<Self>, String> {
+        let (count, mut rest) = u64::decode_from(bytes)?;
+        // Each tuple takes at least one byte unless it is empty, so a count larger than the
+        // input is corrupt: refuse it rather than reserving memory for it.
+        let reserve = usize::try_from(count)
+            .unwrap_or(usize::MAX)
+            .min(rest.len().max(1));
+        let mut batch = Vec::with_capacity(reserve);
+        for _ in 0..count {
+            let (item, next) = Self::decode_from(rest)?;
+            batch.push(item);
+            rest = next;
+        }
+        if rest.is_empty() {
+            Ok(batch)
+        } else {
+            Err(format!(
+                "{} bytes were left over after decoding the arguments",
+                rest.len()
+            ))
+        }
+    }
+}
+
+macro_rules! process_arguments {
+    ($(($($arg:ident $ty:ident),*);)+) => {$(
+        impl<$($ty: ProcessArgument + Send + 'static),*> ProcessArguments for ($($ty,)*) {
+            #[allow(unused_variables)]
+            fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String> {
+                let ($($arg,)*) = self;
+                $($arg.encode_into(out)?;)*
+                Ok(())
+            }
+
+            fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String> {
+                let rest = bytes;
+                $(let ($arg, rest) = $ty::decode_from(rest)?;)*
+                Ok((($($arg,)*), rest))
+            }
+        }
+    )+};
+}
+
+process_arguments! {
+    ();
+    (a0 A0);
+    (a0 A0, a1 A1);
+    (a0 A0, a1 A1, a2 A2);
+    (a0 A0, a1 A1, a2 A2, a3 A3);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10);
+    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10, a11 A11);
+}
+
+/// The result type of a function run in worker processes: it travels back encoded with serde.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot come back from a worker process",
+    label = "this type must be serializable and own its data",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them)"
+)]
+pub trait ProcessResult: Send + Sized + 'static {
+    /// The encoded value.
+    fn encode(&self) -> Result<Vec<u8>, String>;
+    /// The value from its encoding.
+    fn decode(bytes: &[u8]) -> Result<Self, String>;
+    /// A batch's reply, encoded (see `registry::BatchReply`).
+    fn encode_batch(
+        values: &[Self],
+        failures: &[(u64, String)],
+        nanos: u64,
+    ) -> Result<Vec<u8>, String>;
+    /// A batch's reply from its encoding.
+    #[allow(clippy::type_complexity)]
+    fn decode_batch(bytes: &[u8]) -> Result<(Vec<Self>, Vec<(u64, String)>, u64), String>;
+}
+
+impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessResult for T {
+    fn encode(&self) -> Result<Vec<u8>, String> {
+        encode(self, "result")
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        decode(bytes, "result")
+    }
+
+    fn encode_batch(
+        values: &[Self],
+        failures: &[(u64, String)],
+        nanos: u64,
+    ) -> Result<Vec<u8>, String> {
+        encode(&(values, failures, nanos), "results")
+    }
+
+    fn decode_batch(bytes: &[u8]) -> Result<(Vec<Self>, Vec<(u64, String)>, u64), String> {
+        decode(bytes, "results")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuples_round_trip_as_postcard_encodes_them() {
+        let args = (7u64, "seven".to_owned(), vec![1.5f64, 2.5]);
+        let bytes = ProcessArguments::encode(&args).unwrap();
+        assert_eq!(
+            bytes,
+            postcard::to_allocvec(&args).unwrap(),
+            "same bytes as the whole tuple"
+        );
+        assert_eq!(
+            <(u64, String, Vec<f64>) as ProcessArguments>::decode(&bytes).unwrap(),
+            args
+        );
+        let empty = ProcessArguments::encode(&()).unwrap();
+        assert!(empty.is_empty());
+        assert!(<() as ProcessArguments>::decode(&empty).is_ok());
+    }
+
+    #[test]
+    fn batches_round_trip() {
+        let batch = vec![(1u32, 'a'), (2, 'b'), (3, 'c')];
+        let bytes = <(u32, char) as ProcessArguments>::encode_batch(&batch).unwrap();
+        assert_eq!(
+            <(u32, char) as ProcessArguments>::decode_batch(&bytes).unwrap(),
+            batch
+        );
+        let values = vec![10u8, 20];
+        let failures = vec![(1u64, "boom".to_owned())];
+        let reply = <u8 as ProcessResult>::encode_batch(&values, &failures, 99).unwrap();
+        assert_eq!(
+            <u8 as ProcessResult>::decode_batch(&reply).unwrap(),
+            (values, failures, 99)
+        );
+    }
+
+    #[test]
+    fn corrupt_input_is_an_error_not_a_huge_allocation() {
+        // A batch claiming u64::MAX tuples in a few bytes.
+        let mut bytes = Vec::new();
+        u64::MAX.encode_into(&mut bytes).unwrap();
+        bytes.push(1);
+        assert!(<(u8,) as ProcessArguments>::decode_batch(&bytes).is_err());
+        assert!(
+            <(u64,) as ProcessArguments>::decode(&[0xff]).is_err(),
+            "truncated"
+        );
+        assert!(
+            <(u8,) as ProcessArguments>::decode(&[1, 2]).is_err(),
+            "trailing bytes"
+        );
+    }
+}
