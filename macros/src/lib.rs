@@ -39,10 +39,13 @@ use proc_macro::TokenStream;
 /// | (none) | run on the process-wide default thread pool ([`default_pool`](../parallel/fn.default_pool.html)) |
 /// | `threads` | a thread pool of the function's own, with the default number of workers, started on the first call and kept for the program |
 /// | `threads = N` | the same with `N` workers |
-/// | `pool = PATH` | a pool the program declared, shared by several functions |
-/// | `name = "prefix"` | the worker thread name prefix of the function's own pool (default: the function's name) |
-/// | `timeout = "2s"` | per-call deadline (`us`, `ms`, `s`, `m`, `h`), counted from when the call starts running: the future then fails with `TimedOut`. A thread cannot be stopped, so the body runs on and its value is dropped |
-/// | `initializer = PATH` | a `fn()` run once in each worker of the function's own pool before its first task |
+/// | `processes` | a pool of worker processes of the function's own (as many as the machine's available parallelism), started on the first call: for CPU-bound work |
+/// | `processes = N` | the same with `N` worker processes |
+/// | `pool = PATH` | a thread pool the program declared, shared by several functions |
+/// | `name = "prefix"` | the worker thread name prefix of the function's own thread pool (default: the function's name) |
+/// | `timeout = "2s"` | per-call deadline (`us`, `ms`, `s`, `m`, `h`), counted from when the call starts running: the future then fails with `TimedOut`. A process is killed and replaced; a thread cannot be stopped, so its body runs on and its value is dropped |
+/// | `initializer = PATH` | a `fn()` run once in each worker of the function's own pool before its first task; in processes, if it panics the pool is broken and every call fails with `Broken` |
+/// | `max_tasks_per_child = N` | processes: replace a worker with a fresh process after `N` tasks |
 ///
 /// `threads = N`:
 ///
@@ -91,6 +94,30 @@ use proc_macro::TokenStream;
 /// assert!(stuck().result().unwrap_err().is_timed_out());
 /// ```
 ///
+/// `processes`: the function runs in worker processes, which are this program started again.
+/// There is nothing to set up in `main`. Arguments and results travel encoded with serde, so
+/// their types must implement `Serialize` and `Deserialize`. A worker that crashes fails only
+/// the call it was running:
+///
+/// ```
+/// # use parallel::parallel;
+/// #[parallel(processes = 2, timeout = "30s", max_tasks_per_child = 100)]
+/// fn digits(n: u64) -> usize {
+///     if n == 0 {
+///         std::process::abort(); // kills this worker only
+///     }
+///     n.to_string().len()
+/// }
+///
+/// assert_eq!(digits(12345).result(), Ok(5));
+/// assert!(digits(0).result().unwrap_err().is_worker_died());
+/// assert_eq!(digits(99).result(), Ok(2), "a fresh worker took over");
+/// assert_ne!(where_runs().result().unwrap(), std::process::id());
+///
+/// #[parallel(processes = 1)]
+/// fn where_runs() -> u32 { std::process::id() }
+/// ```
+///
 /// # What it keeps, and what it makes
 ///
 /// The function keeps its name, visibility, doc comments and other attributes. For a
@@ -100,10 +127,16 @@ use proc_macro::TokenStream;
 /// - `name::sync(args)` is the original function, run on the calling thread;
 /// - [`pmap!(name, items)`](macro@pmap) runs it over `items` in batches, on its own pool.
 ///
+/// - with `processes`, `name` also implements [`RemoteFn`](../parallel/trait.RemoteFn.html),
+///   so any [`ProcessPool`](../parallel/struct.ProcessPool.html) can run it:
+///   `pool.submit(name, (args,))`.
+///
 /// (For a non-generic function, `name` is a constant whose type dereferences to
 /// `fn(args) -> Future<R>`, so `name(args)` reads as a call; `*name` is that function
-/// pointer. A generic function stays a function returning `Future<R>`: its arguments must be
-/// `Send + 'static`, and `pmap!` takes `name::sync` for it.)
+/// pointer, to pass where a function is expected, as in `.map(*name)`. A generic function
+/// stays a function returning `Future<R>`: its arguments must be `Send + 'static`, and
+/// `pmap!` takes `name::sync` for it. With `processes` a function cannot be generic: workers
+/// find it by its name.)
 ///
 /// ```
 /// # use parallel::parallel;
@@ -172,6 +205,23 @@ use proc_macro::TokenStream;
 /// #[parallel]
 /// fn count(items: std::rc::Rc<Vec<u8>>) -> usize { items.len() } // `Rc<Vec<u8>>` cannot be moved to a worker thread
 /// ```
+///
+/// Types that cannot travel to a process (Python finds this at run time, as a pickling
+/// error):
+///
+/// ```compile_fail
+/// # use parallel::parallel;
+/// struct Report { lines: Vec<String> }
+///
+/// #[parallel(processes)]
+/// fn report(depth: u32) -> Report { Report { lines: vec![depth.to_string()] } } // `Report` cannot come back from a worker process
+/// ```
+///
+/// ```compile_fail
+/// # use parallel::parallel;
+/// #[parallel(processes)]
+/// fn describe<T: std::fmt::Debug>(value: T) -> String { format!("{value:?}") } // cannot be generic
+/// ```
 #[proc_macro_attribute]
 pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
     attribute(args.into(), item.into()).into()
@@ -209,15 +259,16 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// `f` may be a path to a function, a closure (it must be `'static`: `move` what it
-/// captures), or a `#[parallel]` function. A `#[parallel]` function runs on its own pool;
-/// anything else on the default pool, unless `threads = N` gives the call site a pool of its
-/// own.
+/// captures), or a `#[parallel]` function. A `#[parallel]` function runs on its own pool
+/// (threads or processes); anything else on the default pool, unless `threads = N` or
+/// `processes` gives the call site a pool of its own.
 ///
 /// # Options
 ///
 /// | option | meaning |
 /// |---|---|
 /// | `threads = N` | run on a pool of `N` threads of this call site's own (started once, kept for the program) |
+/// | `processes` / `processes = N` | run in worker processes of this call site's own (default: available parallelism); `f` must be a function path or a closure whose arguments are typed and which captures nothing |
 /// | `chunksize = N` | `N` items per task; by default batches are sized from the measured cost of items |
 /// | `ordered = false` | yield in completion order (Python's `imap_unordered`) |
 /// | `timeout = "5s"` | a deadline for the whole map, counted from the `pmap!` call: an item not done by then yields `TimedOut` and the map ends |
@@ -231,12 +282,37 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 /// assert_eq!(done, (0..100).map(|x| x * 2).collect::<Vec<_>>());
 /// ```
 ///
+/// In processes:
+///
+/// ```
+/// # use parallel::pmap;
+/// fn collatz_steps(mut n: u64) -> u32 {
+///     let mut steps = 0;
+///     while n != 1 {
+///         n = if n % 2 == 0 { n / 2 } else { 3 * n + 1 };
+///         steps += 1;
+///     }
+///     steps
+/// }
+///
+/// let steps: Vec<u32> = pmap!(collatz_steps, 1..=5; processes = 2).map(Result::unwrap).collect();
+/// assert_eq!(steps, [0, 1, 7, 2, 5]);
+/// let doubled: Vec<u64> = pmap!(|x: u64| x * 2, [1, 2]; processes = 1).map(Result::unwrap).collect();
+/// assert_eq!(doubled, [2, 4]);
+/// ```
+///
 /// # Compile-time errors
 ///
 /// ```compile_fail
 /// # use parallel::pmap;
 /// fn square(x: u64) -> u64 { x * x }
 /// let _ = pmap!(square); // `pmap!` needs an iterable after the function
+/// ```
+///
+/// ```compile_fail
+/// # use parallel::pmap;
+/// let factor = 3u64;
+/// let _ = pmap!(|x: u64| x * factor, 0..10; processes); // pass the value as an argument instead
 /// ```
 ///
 /// ```compile_fail
