@@ -1,18 +1,129 @@
-//! `parallel`: Python's `concurrent.futures` for Rust.
+//! Python's `concurrent.futures`, for Rust: put `#[parallel]` on a function and calling it
+//! runs it on a thread pool or in worker processes, returning a [`Future`] at once.
 //!
 //! ```
-//! use parallel::ThreadPool;
+//! use parallel::{as_completed, parallel};
+//! use std::time::Duration;
 //!
-//! let pool = ThreadPool::new();
-//! let squares: Vec<u64> = pool.map(|x: u64| x * x, 1..=4).collect::<Result<_, _>>().unwrap();
+//! #[parallel(threads = 3)]
+//! fn download(file: String) -> String {
+//!     std::thread::sleep(Duration::from_millis(20)); // stands for the network
+//!     format!("{file} downloaded")
+//! }
+//!
+//! let files = ["a.pdf", "b.pdf", "c.pdf"];
+//! let futures = files.map(|file| (file, download(file.into()))); // all three start now
+//! for (file, future) in as_completed(futures) {
+//!     println!("{file}: {}", future.result().unwrap());
+//! }
+//! ```
+//!
+//! Misuse is a compile error that points at the mistake and says what to write instead: a
+//! borrowed argument, a type that cannot cross to another thread or process, an unknown or
+//! contradictory argument. Python finds these at run time.
+//!
+//! # `pmap!`: a parallel map
+//!
+//! [`pmap!`] maps a function over one or more iterables and yields one
+//! `Result<T, TaskError>` per item, in input order. Items are batched, so even cheap items
+//! cost little more than a sequential loop, and only a bounded number are in flight.
+//!
+//! ```
+//! use parallel::pmap;
+//!
+//! fn square(x: u64) -> u64 {
+//!     x * x
+//! }
+//!
+//! let squares: Vec<u64> = pmap!(square, 1..=4).collect::<Result<_, _>>().unwrap();
 //! assert_eq!(squares, [1, 4, 9, 16]);
+//!
+//! let sums: Vec<i32> = pmap!(|a, b| a + b, 0..10, std::iter::repeat(1))
+//!     .collect::<Result<_, _>>()
+//!     .unwrap();
+//! assert_eq!(sums, (1..=10).collect::<Vec<_>>());
 //! ```
+//!
+//! # Processes
+//!
+//! `#[parallel(processes)]` runs a function in worker processes: the program's own
+//! executable, started again, entering worker mode before `main`. There is no set-up to write
+//! (no `if __name__ == "__main__"`). Arguments and results travel encoded with serde. A worker
+//! that crashes fails only the call it was running, the pool replaces it, and a call past its
+//! `timeout` has its worker killed.
+//!
+//! ```
+//! use parallel::{parallel, pmap};
+//!
+//! #[parallel(processes = 2)]
+//! fn digit_sum(n: u64) -> u64 {
+//!     n.to_string().bytes().map(|b| u64::from(b - b'0')).sum()
+//! }
+//!
+//! assert_eq!(digit_sum(1234).result(), Ok(10));
+//! let sums: Vec<u64> = pmap!(digit_sum, [19, 28, 37]).map(Result::unwrap).collect();
+//! assert_eq!(sums, [10, 10, 10]);
+//! ```
+//!
+//! # Pools, without macros
+//!
+//! [`ThreadPool`] and [`ProcessPool`] are Python's `ThreadPoolExecutor` and
+//! `ProcessPoolExecutor`: `submit`, `map`, `shutdown(wait, cancel_futures)`, and dropping a
+//! pool waits for its work like leaving a `with` block. [`default_pool`] is the pool that
+//! `#[parallel]` and `pmap!` use when told nothing else.
+//!
+//! ```
+//! use parallel::{wait, ReturnWhen, ThreadPool};
+//!
+//! let pool = ThreadPool::builder().workers(4).name_prefix("worker").build().unwrap();
+//! let futures: Vec<_> = (1..=5).map(|n| pool.submit(move || n * 10)).collect();
+//! let waited = wait(&futures, None, ReturnWhen::AllCompleted);
+//! assert_eq!(waited.done.len(), 5);
+//! let total: i32 = futures.iter().map(|f| f.result().unwrap()).sum();
+//! assert_eq!(total, 150);
+//! ```
+//!
+//! # Futures
+//!
+//! A [`Future`] gives its value with [`result`](Future::result) (waits),
+//! [`result_timeout`](Future::result_timeout) (waits at most so long; the future stays
+//! usable) or [`try_result`](Future::try_result) (never waits), and can be
+//! [cancelled](Future::cancel) while still queued, given
+//! [done-callbacks](Future::add_done_callback), and `.await`ed from any async runtime.
+//! [`as_completed`] yields futures as they finish and [`wait`] waits for the first, the
+//! first failure, or all. Every failure is a [`TaskError`]: panicked, cancelled, timed out,
+//! worker died, shut down, broken pool, or (for processes) encoding.
+//!
+//! ## Blocking or `.await`?
+//!
+//! A `Future` works both ways. In ordinary (synchronous) code, call `result`: the calling
+//! thread sleeps until the value is ready. In async code, `.await` it: the async task yields
+//! instead of blocking its executor's thread, and the pool's thread wakes it when the value is
+//! ready, whichever runtime runs it (tokio, async-std, `futures::executor`). Dropping an
+//! awaited future does not cancel the work or affect other futures.
+//!
+//! ```
+//! # use parallel::parallel;
+//! #[parallel]
+//! fn add(a: i64, b: i64) -> i64 {
+//!     a + b
+//! }
+//!
+//! let blocking = add(1, 2).result();
+//! let awaited = futures::executor::block_on(async { add(20, 22).await });
+//! assert_eq!((blocking, awaited), (Ok(3), Ok(42)));
+//! ```
+//!
+//! See [`coming_from_python`] for each `concurrent.futures` and `multiprocessing` name and
+//! its counterpart here.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+
+pub mod coming_from_python;
 
 pub use parallel_macros::parallel;
 pub use parallel_macros::pmap;
@@ -36,6 +147,23 @@ pub use parallel_runtime::Waited;
 pub use parallel_runtime::WorkerExit;
 
 /// The names most programs need: `use parallel::prelude::*;`.
+///
+/// # Examples
+///
+/// ```
+/// use parallel::prelude::*;
+///
+/// #[parallel]
+/// fn double(x: u32) -> u32 {
+///     x * 2
+/// }
+///
+/// let doubled: Vec<u32> = pmap!(double, 1..=3).map(Result::unwrap).collect();
+/// assert_eq!(doubled, [2, 4, 6]);
+/// assert_eq!(double(5).result(), Ok(10));
+/// ```
 pub mod prelude {
-    pub use crate::{as_completed, wait, Future, ReturnWhen, TaskError, ThreadPool};
+    pub use crate::{
+        as_completed, parallel, pmap, wait, Future, ProcessPool, ReturnWhen, TaskError, ThreadPool,
+    };
 }

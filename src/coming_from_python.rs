@@ -1,0 +1,65 @@
+//! For Python programmers: each `concurrent.futures` and `multiprocessing` name, and what to
+//! write here. (This module holds documentation only.)
+//!
+//! # `concurrent.futures`
+//!
+//! | Python | `parallel` | notes |
+//! |---|---|---|
+//! | `ThreadPoolExecutor(max_workers=4)` | [`ThreadPool::builder().workers(4).build()`](crate::ThreadPoolBuilder) | default workers `min(32, cpus + 4)`, as Python's |
+//! | `thread_name_prefix="dl"` | [`.name_prefix("dl")`](crate::ThreadPoolBuilder::name_prefix) | threads are named `dl-0`, `dl-1`, … |
+//! | `initializer=f, initargs=(a,)` | [`.initializer(move \|\| f(a))`](crate::ThreadPoolBuilder::initializer) | a panicking initializer breaks the pool: `TaskError::Broken` (`BrokenThreadPool`) |
+//! | `ProcessPoolExecutor(max_workers=2)` | [`ProcessPool::builder().workers(2).build()`](crate::ProcessPoolBuilder), or `#[parallel(processes = 2)]` | no `if __name__ == "__main__"` guard |
+//! | `max_tasks_per_child=10` | [`.max_tasks_per_child(10)`](crate::ProcessPoolBuilder::max_tasks_per_child), `#[parallel(processes, max_tasks_per_child = 10)]` | |
+//! | `executor.submit(fn, *args)` | [`pool.submit(move \|\| f(a))`](crate::ThreadPool::submit), [`pool.submit(f, (a,))`](crate::ProcessPool::submit), or just `f(a)` on a `#[parallel]` function | |
+//! | `executor.map(fn, *iterables, timeout=, chunksize=)` | [`pmap!(f, xs, ys; timeout = "5s", chunksize = 100)`](crate::pmap), [`pool.map(f, items)`](crate::ThreadPool::map) | one `Result` per item, so a failed item does not end the map; batches are sized automatically |
+//! | `Executor.map(..., buffersize=n)` (3.14) | [`.lookahead(n)`](crate::Map::lookahead) | bounded by default |
+//! | `multiprocessing.Pool.imap_unordered` | `pmap!(f, xs; ordered = false)`, [`.ordered(false)`](crate::Map::ordered) | |
+//! | `executor.shutdown(wait=True, cancel_futures=False)` | [`pool.shutdown(true, false)`](crate::ThreadPool::shutdown) | dropping a pool is `shutdown(wait=True)`, as leaving `with` |
+//! | `with ThreadPoolExecutor() as executor:` | `{ let pool = ThreadPool::new(); … }` | the pool waits for its work when dropped |
+//! | `future.result(timeout=None)` | [`future.result()`](crate::Future::result) | moves the value out; errors stay |
+//! | `future.result(timeout=2)` | [`future.result_timeout(Duration::from_secs(2))`](crate::Future::result_timeout) | `TaskError::TimedOut`; the future stays usable |
+//! | `future.exception()` | [`future.error()`](crate::Future::error) | |
+//! | `future.done()`, `running()`, `cancelled()` | [`is_done()`](crate::Future::is_done), [`is_running()`](crate::Future::is_running), [`is_cancelled()`](crate::Future::is_cancelled) | |
+//! | `future.cancel()` | [`future.cancel()`](crate::Future::cancel) | succeeds only while queued, as in Python |
+//! | `future.add_done_callback(fn)` | [`future.add_done_callback(\|outcome\| …)`](crate::Future::add_done_callback) | the callback gets `Result<&T, &TaskError>` rather than the future |
+//! | `await asyncio.wrap_future(future)` | `future.await` | any async runtime |
+//! | `as_completed(fs, timeout=None)` | [`as_completed(fs)`](crate::as_completed), [`.timeout(d)`](crate::AsCompleted::timeout) | |
+//! | `futures[future]` (a dict keyed by future) | `as_completed(pairs)` with `(key, future)` pairs, or a `HashMap<Future<T>, K>` | see [`Waitable`](crate::Waitable) |
+//! | `wait(fs, timeout, return_when=FIRST_COMPLETED)` | [`wait(fs, timeout, ReturnWhen::FirstCompleted)`](crate::wait) | also `FirstException`, `AllCompleted` |
+//! | `CancelledError`, `TimeoutError` | [`TaskError::Cancelled`](crate::TaskError::Cancelled), [`TaskError::TimedOut`](crate::TaskError::TimedOut) | |
+//! | `BrokenThreadPool`, `BrokenProcessPool` | [`TaskError::Broken`](crate::TaskError::Broken), [`TaskError::WorkerDied`](crate::TaskError::WorkerDied) | a dead worker fails only its own task; the pool goes on |
+//! | a pickling error at run time | a compile error naming the type | derive `Serialize`, `Deserialize` |
+//! | an exception raised in the task | [`TaskError::Panicked`](crate::TaskError::Panicked) with the message | |
+//!
+//! # Decorators
+//!
+//! | Python | `parallel` |
+//! |---|---|
+//! | a function submitted to a `ThreadPoolExecutor` each call | `#[parallel(threads = 4)] fn f(..)` |
+//! | pebble's `@concurrent.process(timeout=2)` | `#[parallel(processes, timeout = "2s")] fn f(..)` |
+//! | calling the undecorated function | `f::sync(..)` |
+//!
+//! # Differences worth knowing
+//!
+//! - A task that waits on another task of its own thread pool runs it itself if it is still
+//!   queued, so it cannot deadlock the pool (Python's does).
+//! - Arguments are moved into the task: a borrowed argument (`&str`) is a compile error that
+//!   says to take the owned type (`String`).
+//! - A process-pool function must not be generic or capture variables: workers find it by
+//!   name. `pmap!` with processes takes a function path, or a closure with typed arguments.
+//! - A panicking task also prints Rust's usual panic message on stderr.
+//!
+//! # Examples
+//!
+//! The seeds' `ThreadPoolExecutor` example, `squares = executor.map(square, [1, 2, 3, 4])`:
+//!
+//! ```
+//! use parallel::pmap;
+//!
+//! fn square(x: u64) -> u64 {
+//!     x * x
+//! }
+//!
+//! let squares: Vec<u64> = pmap!(square, [1, 2, 3, 4]).map(Result::unwrap).collect();
+//! assert_eq!(squares, [1, 4, 9, 16]);
+//! ```
