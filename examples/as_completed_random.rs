@@ -1,4 +1,4 @@
-//! `as_completed` over tasks of random duration: prints each task as it finishes.
+//! `as_completed` over calls of random duration: prints each call as it finishes.
 //!
 //! Python keeps a dict `futures = {pool.submit(task, n): n for n in range(5)}` and looks the
 //! input up with `futures[future]`. Here each future travels with its key as a
@@ -7,10 +7,12 @@
 use std::thread;
 use std::time::Duration;
 
-use parallel::{as_completed, TaskError, ThreadPool};
+use parallel::{as_completed, parallel, TaskError};
 use rand::Rng;
 
-/// A task that takes `ms` milliseconds and reports how long it slept.
+/// A task that takes `ms` milliseconds and reports how long it slept; five threads, so all
+/// five calls run at once.
+#[parallel(threads = 5)]
 fn task(ms: u64) -> u64 {
     thread::sleep(Duration::from_millis(ms));
     ms
@@ -18,17 +20,8 @@ fn task(ms: u64) -> u64 {
 
 /// Runs five tasks of random duration and returns one line per task, in finishing order.
 fn as_completed_random() -> Result<Vec<String>, TaskError> {
-    let pool = ThreadPool::builder()
-        .workers(5)
-        .build()
-        .expect("starting five threads");
     let mut rng = rand::thread_rng();
-    let jobs: Vec<_> = (0..5)
-        .map(|n| {
-            let ms = rng.gen_range(50..500);
-            (n, pool.submit(move || task(ms)))
-        })
-        .collect();
+    let jobs: Vec<_> = (0..5).map(|n| (n, task(rng.gen_range(50..500)))).collect();
 
     let mut lines = Vec::new();
     // Futures come out in the order they finish; the key says which task it was.

@@ -1,18 +1,17 @@
-//! Squares over a thread pool with `map`: prints `1 4 9 16`.
+//! Squares over threads with `pmap!`: prints `1 4 9 16`.
 //!
 //! Python's version: `ThreadPoolExecutor().map(square, [1, 2, 3, 4])`.
 
-use parallel::{TaskError, ThreadPool};
+use parallel::{pmap, TaskError};
 
 fn square(x: u64) -> u64 {
     x * x
 }
 
-/// Squares 1..=4 on a pool and returns the line the example prints.
+/// Squares 1..=4 on the default thread pool and returns the line the example prints.
 fn squares() -> Result<String, TaskError> {
-    let pool = ThreadPool::new();
-    // `map` yields one `Result` per item, in input order; `collect` stops at the first error.
-    let squares: Vec<u64> = pool.map(square, 1..=4).collect::<Result<_, _>>()?;
+    // One `Result` per item, in input order; `collect` stops at the first error.
+    let squares: Vec<u64> = pmap!(square, 1..=4).collect::<Result<_, _>>()?;
     let words: Vec<String> = squares.iter().map(u64::to_string).collect();
     Ok(words.join(" "))
 }

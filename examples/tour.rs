@@ -1,19 +1,28 @@
-//! A first tour of `parallel`'s runtime: pools, futures, callbacks, `map`, `as_completed`,
-//! `wait`, shutdown, tasks that wait on their own pool, and `.await`.
+//! A tour of `parallel`: the `#[parallel]` attribute and `pmap!` on threads and processes,
+//! crash isolation, timeouts, then the runtime under them (pools, futures, cancel,
+//! callbacks, `map`, `as_completed`, `wait`, shutdown) and `.await`.
 //!
 //! Run it with `cargo run --release --example tour`. Each section prints what it shows; the
 //! whole tour takes a few seconds. Tasks that must stay busy for a while wait on a channel
 //! (a "gate") rather than sleep, so what each section prints does not depend on timing.
+//!
+//! The process sections need no set-up in `main`: worker processes are this program started
+//! again, and they enter worker mode before `main` runs.
 
 use std::cell::Cell;
 use std::error::Error;
 use std::fmt::Write as _;
+use std::iter::repeat;
+use std::os::unix::process::parent_id;
 use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use parallel::{as_completed, default_pool, wait, ReturnWhen, TaskError, ThreadPool};
+use parallel::{
+    as_completed, default_pool, parallel, pmap, wait, ProcessPool, ReturnWhen, TaskError,
+    ThreadPool,
+};
 
 /// A channel a task blocks on until the tour opens it: `(open, gate)`.
 fn gate() -> (Sender<()>, Receiver<()>) {
@@ -25,9 +34,262 @@ fn thread_name() -> String {
     thread::current().name().unwrap_or("<unnamed>").to_owned()
 }
 
+// ---------------------------------------------------------------------------------------
+// The attribute on threads.
+
+/// Two threads of its own, named `dl-0` and `dl-1`.
+#[parallel(threads = 2, name = "dl")]
+fn download(file: String) -> String {
+    thread::sleep(Duration::from_millis(50));
+    format!("{file} downloaded on {}", thread_name())
+}
+
+/// No arguments: the process-wide default pool.
+#[parallel]
+fn double(x: i64) -> i64 {
+    x * 2
+}
+
+/// A pool the program declares once and several functions share.
+static IO: LazyLock<ThreadPool> = LazyLock::new(|| {
+    ThreadPool::builder()
+        .workers(4)
+        .name_prefix("io")
+        .build()
+        .expect("starting four threads")
+});
+
+#[parallel(pool = IO)]
+fn fetch(url: String) -> (usize, String) {
+    (url.len(), thread_name())
+}
+
+#[parallel(pool = IO)]
+fn checksum(bytes: Vec<u8>) -> u32 {
+    bytes.iter().map(|&b| u32::from(b)).sum()
+}
+
+thread_local!(static CONNECTION: Cell<u32> = const { Cell::new(0) });
+
+/// Runs once in each worker of `query`'s pool, before its first call.
+fn connect() {
+    CONNECTION.with(|c| c.set(7));
+}
+
+#[parallel(threads = 2, name = "db", initializer = connect)]
+fn query(sql: String) -> String {
+    format!("{sql} on connection {}", CONNECTION.with(Cell::get))
+}
+
+fn attribute(out: &mut String) -> Result<(), Box<dyn Error>> {
+    writeln!(
+        out,
+        "== #[parallel]: calling a function returns a future =="
+    )?;
+    let future = download("a.pdf".into()); // returns at once
+    writeln!(
+        out,
+        "download(\"a.pdf\") returned; result: {}",
+        future.result()?
+    )?;
+    // The original function is still there, running on the caller's thread.
+    writeln!(
+        out,
+        "download::sync(\"b.pdf\"): {}",
+        download::sync("b.pdf".into())
+    )?;
+    writeln!(
+        out,
+        "double(21) on the default pool: {}",
+        double(21).result()?
+    )?;
+
+    let (length, name) = fetch("example.org".into()).result()?;
+    let sum = checksum(vec![1, 2, 3]).result()?;
+    writeln!(
+        out,
+        "fetch and checksum share the IO pool: {length} on {name}, sum {sum}"
+    )?;
+    writeln!(
+        out,
+        "with an initializer: {}",
+        query("select 1".into()).result()?
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// pmap!
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+
+fn pmaps(out: &mut String) -> Result<(), Box<dyn Error>> {
+    writeln!(out, "\n== pmap!: a parallel map ==")?;
+    // A plain function runs on the default pool; results come in input order.
+    let squares: Vec<u64> = pmap!(square, 1..=4).collect::<Result<_, _>>()?;
+    writeln!(out, "pmap!(square, 1..=4): {squares:?}")?;
+
+    // A `#[parallel]` function runs on its own pool.
+    let files = ["c.pdf", "d.pdf"].map(String::from);
+    for line in pmap!(download, files) {
+        writeln!(out, "pmap!(download, files): {}", line?)?;
+    }
+
+    // Several iterables are zipped, up to the shortest (Python's map(f, xs, ys)).
+    let sums: Vec<i32> =
+        pmap!(|a: i32, b: i32| a + b, 0..5, repeat(10)).collect::<Result<_, _>>()?;
+    writeln!(out, "pmap!(|a, b| a + b, 0..5, repeat(10)): {sums:?}")?;
+
+    // A failing item is that item's error; the others complete.
+    let results: Vec<Result<u32, TaskError>> =
+        pmap!(|x: u32| if x == 2 { panic!("two") } else { x }, 0..4).collect();
+    writeln!(out, "an item that panics: {results:?}")?;
+    writeln!(
+        out,
+        "(Rust's panic hook also reports that panic on stderr, as for any thread)"
+    )?;
+
+    // Options: a call site pool of 2 threads, batches of 1000, completion order.
+    let sum: u64 = pmap!(square, 0..100_000u64; threads = 2, chunksize = 1000, ordered = false)
+        .sum::<Result<_, _>>()?;
+    writeln!(
+        out,
+        "sum of 100,000 squares, unordered in batches of 1000: {sum}"
+    )?;
+
+    // A timeout for the whole map, from the `pmap!` call: what is not done by then fails.
+    let timed: Vec<Result<u64, TaskError>> = pmap!(
+        |ms: u64| { thread::sleep(Duration::from_millis(ms)); ms },
+        [0, 1000, 0];
+        threads = 1, chunksize = 1, timeout = "200ms"
+    )
+    .collect();
+    writeln!(
+        out,
+        "items of 0, 1000, 0 ms with timeout = \"200ms\": {timed:?}"
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Processes.
+
+/// Runs in one of two worker processes of its own: its arguments and result travel with
+/// serde, so they must be serializable (checked at compile time).
+#[parallel(processes = 2)]
+fn cube_where(x: u64) -> (u64, u32, u32) {
+    (x * x * x, std::process::id(), parent_id())
+}
+
+#[parallel(processes = 2)]
+fn shout(text: String) -> String {
+    format!("{} in process {}", text.to_uppercase(), std::process::id())
+}
+
+#[parallel(processes = 1)]
+fn pid() -> u32 {
+    std::process::id()
+}
+
+fn processes(out: &mut String) -> Result<(), Box<dyn Error>> {
+    writeln!(out, "\n== processes: the same calls, in other processes ==")?;
+    let me = std::process::id();
+    let (cube, pid_there, parent) = cube_where(3).result()?;
+    writeln!(
+        out,
+        "cube_where(3) = {cube}, in process {pid_there} (this one is {me})"
+    )?;
+    writeln!(
+        out,
+        "another process: {}, whose parent is this program: {}",
+        pid_there != me,
+        parent == me
+    )?;
+
+    // pmap! with `processes`: a function path, or a closure that captures nothing.
+    let squares: Vec<u64> = pmap!(square, 1..=4; processes = 2).collect::<Result<_, _>>()?;
+    writeln!(out, "pmap!(square, 1..=4; processes = 2): {squares:?}")?;
+    let lengths: Vec<usize> =
+        pmap!(|s: String| s.len(), ["one", "three"].map(String::from); processes = 2)
+            .collect::<Result<_, _>>()?;
+    writeln!(out, "a typed closure in processes: {lengths:?}")?;
+
+    // The runtime's pool runs any `#[parallel(processes)]` function; recycling after each
+    // task (Python's max_tasks_per_child) puts every task in a fresh process.
+    let pool = ProcessPool::builder()
+        .workers(1)
+        .max_tasks_per_child(1)
+        .build()?;
+    let first = pool.submit(pid, ()).result()?;
+    let second = pool.submit(pid, ()).result()?;
+    writeln!(
+        out,
+        "max_tasks_per_child(1): a fresh worker for each task: {}",
+        first != second
+    )?;
+
+    // Thread and process futures are one type: as_completed and wait take both at once.
+    let jobs = [
+        ("a thread", download("e.pdf".into())),
+        ("a process", shout("hello".into())),
+    ];
+    for (key, future) in as_completed(jobs) {
+        writeln!(out, "as_completed, from {key}: {}", future.result()?)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// A worker crash.
+
+/// Item 3 takes its whole worker process down, as a segfault or `abort` would.
+#[parallel(processes = 2)]
+fn fragile(n: u32) -> u32 {
+    match n {
+        3 => std::process::exit(3),
+        5 => panic!("five is bad"),
+        _ => n * 10,
+    }
+}
+
+fn crash(out: &mut String) -> Result<(), Box<dyn Error>> {
+    writeln!(out, "\n== a worker crash fails one task only ==")?;
+    let futures: Vec<_> = (0..8).map(|n| (n, fragile(n))).collect();
+    for (n, future) in futures {
+        match future.result() {
+            Ok(value) => writeln!(out, "fragile({n}) = {value}")?,
+            Err(error) => writeln!(out, "fragile({n}): {error}")?,
+        }
+    }
+    // The dead worker was replaced; the pool goes on.
+    writeln!(out, "and after it: fragile(9) = {}", fragile(9).result()?)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Timeouts.
+
+/// A thread cannot be stopped: past the deadline the future fails, the body runs on.
+#[parallel(timeout = "50ms")]
+fn nap(ms: u64) -> u64 {
+    thread::sleep(Duration::from_millis(ms));
+    ms
+}
+
+/// A process can: past the deadline its worker is killed and replaced. This one spins the
+/// CPU, which no thread-based timeout could stop.
+#[parallel(processes = 1, timeout = "300ms")]
+fn spin(ms: u64) -> u32 {
+    let end = Instant::now() + Duration::from_millis(ms);
+    while Instant::now() < end {
+        std::hint::spin_loop();
+    }
+    std::process::id()
+}
 fn pools_and_submit(out: &mut String) -> Result<(), Box<dyn Error>> {
-    writeln!(out, "== a pool, submit and result ==")?;
-    thread_local!(static CONNECTION: Cell<u32> = const { Cell::new(0) });
+    writeln!(out, "\n== the runtime: a pool, submit and result ==")?;
     // Python's ThreadPoolExecutor(max_workers=4, thread_name_prefix="tour", initializer=..).
     let pool = ThreadPool::builder()
         .workers(4)
@@ -69,7 +331,7 @@ fn pools_and_submit(out: &mut String) -> Result<(), Box<dyn Error>> {
 }
 
 fn timeouts(out: &mut String) -> Result<(), Box<dyn Error>> {
-    writeln!(out, "\n== waiting with a timeout ==")?;
+    writeln!(out, "\n== timeouts: of a wait, of a task ==")?;
     let pool = ThreadPool::new();
     let (open, gate) = gate();
     let future = pool.submit(move || gate.recv().map(|()| "finally"));
@@ -91,6 +353,27 @@ fn timeouts(out: &mut String) -> Result<(), Box<dyn Error>> {
         out,
         "a task given 50 ms that needs 300 ms: {}",
         slow.result().unwrap_err()
+    )?;
+
+    // The same deadline with the attribute: `timeout = "50ms"`.
+    writeln!(
+        out,
+        "nap(300) with timeout = \"50ms\": {}",
+        nap(300).result().unwrap_err()
+    )?;
+
+    // In a process, the deadline stops the work too: the worker is killed and replaced.
+    let before = spin(0).result()?;
+    let error = spin(60_000).result().unwrap_err();
+    let after = spin(0).result()?;
+    writeln!(
+        out,
+        "spin(60 s) with timeout = \"300ms\" in a process: {error}"
+    )?;
+    writeln!(
+        out,
+        "its worker was killed and a fresh one took over: {}",
+        before != after
     )?;
     Ok(())
 }
@@ -340,6 +623,13 @@ fn awaiting(out: &mut String) -> Result<(), Box<dyn Error>> {
     // Any executor works; here the small one from the `futures` crate.
     let sum = futures::executor::block_on(async { Ok::<_, TaskError>(a.await? + b.await?) })?;
     writeln!(out, "awaited 20 + 22 = {sum}")?;
+    // Calls of `#[parallel]` functions, threads or processes, are awaited the same way.
+    let (cube, _, _) = futures::executor::block_on(cube_where(4))?;
+    let doubled = futures::executor::block_on(double(50))?;
+    writeln!(
+        out,
+        "awaited a process call, cube_where(4) = {cube}, and a thread call, double(50) = {doubled}"
+    )?;
     Ok(())
 }
 
@@ -395,8 +685,12 @@ fn shutdown(out: &mut String) -> Result<(), Box<dyn Error>> {
 /// the test below can check it).
 fn tour() -> Result<String, Box<dyn Error>> {
     let mut out = String::new();
-    pools_and_submit(&mut out)?;
+    attribute(&mut out)?;
+    pmaps(&mut out)?;
+    processes(&mut out)?;
+    crash(&mut out)?;
     timeouts(&mut out)?;
+    pools_and_submit(&mut out)?;
     cancel(&mut out)?;
     callbacks(&mut out)?;
     maps(&mut out)?;
@@ -410,7 +704,9 @@ fn tour() -> Result<String, Box<dyn Error>> {
 
 #[cfg_attr(test, allow(dead_code))]
 fn main() -> Result<(), Box<dyn Error>> {
+    let started = Instant::now();
     print!("{}", tour()?);
+    println!("\n(the tour took {:.1} s)", started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -419,14 +715,49 @@ fn the_tour_runs_and_shows_each_feature() {
     let started = Instant::now();
     let out = tour().unwrap();
     let expected = [
+        // #[parallel]
+        "download(\"a.pdf\") returned; result: a.pdf downloaded on dl-",
+        "download::sync(\"b.pdf\"): b.pdf downloaded on ",
+        "double(21) on the default pool: 42",
+        "fetch and checksum share the IO pool: 11 on io-",
+        ", sum 6",
+        "with an initializer: select 1 on connection 7",
+        // pmap!
+        "pmap!(square, 1..=4): [1, 4, 9, 16]",
+        "pmap!(download, files): c.pdf downloaded on dl-",
+        "pmap!(download, files): d.pdf downloaded on dl-",
+        "pmap!(|a, b| a + b, 0..5, repeat(10)): [10, 11, 12, 13, 14]",
+        "an item that panics: [Ok(0), Ok(1), Err(Panicked { message: \"two\" }), Ok(3)]",
+        "sum of 100,000 squares, unordered in batches of 1000: 333328333350000",
+        "items of 0, 1000, 0 ms with timeout = \"200ms\": [Ok(0), Err(TimedOut)]",
+        // processes
+        "cube_where(3) = 27, in process ",
+        "another process: true, whose parent is this program: true",
+        "pmap!(square, 1..=4; processes = 2): [1, 4, 9, 16]",
+        "a typed closure in processes: [3, 5]",
+        "max_tasks_per_child(1): a fresh worker for each task: true",
+        "as_completed, from a thread: e.pdf downloaded on dl-",
+        "as_completed, from a process: HELLO in process ",
+        // a crash
+        "fragile(2) = 20",
+        "fragile(3): the worker process running the task exited with code 3",
+        "fragile(4) = 40",
+        "fragile(5): the task panicked: five is bad",
+        "fragile(7) = 70",
+        "and after it: fragile(9) = 90",
+        // timeouts
+        "after 100 ms: the deadline passed before the task finished",
+        "waiting again: finally",
+        "a task given 50 ms that needs 300 ms: the deadline passed",
+        "nap(300) with timeout = \"50ms\": the deadline passed",
+        "spin(60 s) with timeout = \"300ms\" in a process: the deadline passed",
+        "its worker was killed and a fresh one took over: true",
+        // the runtime
         "6 * 7 = 42, computed on tour-",
         "connection 42",
         "the default pool's workers are named like parallel-",
         "a panicking task: the task panicked: bad input",
         "the pool still works: yes",
-        "after 100 ms: the deadline passed before the task finished",
-        "waiting again: finally",
-        "a task given 50 ms that needs 300 ms: the deadline passed",
         "cancel a queued task: true",
         "cancel a running task: false",
         "the running task finished anyway: true",
@@ -449,6 +780,7 @@ fn the_tour_runs_and_shows_each_feature() {
         r#"AllCompleted: done ["slow", "fast", "failing"]"#,
         r#"outer got Ok("inner result")"#,
         "awaited 20 + 22 = 42",
+        "awaited a process call, cube_where(4) = 64, and a thread call, double(50) = 100",
         "queued task: the task was cancelled before it started",
         "submit after shutdown: the pool was shut down",
         "the running task still completes: true",
@@ -466,5 +798,5 @@ fn the_tour_runs_and_shows_each_feature() {
         assert!(unordered.contains(ms), "{unordered}");
     }
     // The tour is meant to be quick; this bound only catches a hang.
-    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(started.elapsed() < Duration::from_secs(100));
 }

@@ -1,78 +1,59 @@
 //! A decorator-like wrapper that reports where each call runs: thread name and process id.
 //!
 //! Python decorates the function with a wrapper that prints
-//! `threading.current_thread().name` and `os.getpid()` before and after the call. In Rust
-//! the wrapper is a function that takes a function and returns a closure.
+//! `threading.current_thread().name` and `os.getpid()` before and after the call. In Rust the
+//! wrapper is a function that takes the body as a closure, and the `#[parallel]` function's
+//! body goes through it. (`process_info` does the same across processes.)
 
-use std::sync::{Arc, Mutex};
+use std::fmt::Debug;
+use std::sync::Mutex;
 use std::thread;
 use std::time::Duration;
 
-use parallel::{TaskError, ThreadPool};
+use parallel::{parallel, TaskError};
 
-/// Lines written by the wrappers, in the order they happened (workers run concurrently, so a
-/// shared log keeps their lines whole and in order).
-type Log = Arc<Mutex<Vec<String>>>;
+/// Lines written by the wrapper, in the order they happened (the calls run at once on
+/// several threads, so a shared log keeps their lines whole and in order).
+static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
-/// The thread's name and the process id, as a task sees them.
+fn log(line: String) {
+    LOG.lock().expect("no holder of the log panics").push(line);
+}
+
+/// The thread's name and the process id, as the code running here sees them.
 fn here() -> String {
     let thread = thread::current();
     let name = thread.name().unwrap_or("<unnamed>");
     format!("thread {name}, process {}", std::process::id())
 }
 
-/// Wraps `func` so each call logs where it runs, before and after.
-fn show_where<A, R>(
-    name: &'static str,
-    log: &Log,
-    func: impl Fn(A) -> R + Send + Sync + 'static,
-) -> impl Fn(A) -> R + Send + Sync + 'static
-where
-    A: std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    let log = Arc::clone(log);
-    move |arg| {
-        let call = format!("{name}({arg:?})");
-        push(&log, format!("start {call} on {}", here()));
-        let result = func(arg);
-        push(&log, format!("end   {call} = {result:?} on {}", here()));
-        result
-    }
+/// Runs `func(arg)`, logging where it runs before and after.
+fn show_where<A: Debug, R: Debug>(name: &str, arg: A, func: impl FnOnce(A) -> R) -> R {
+    let call = format!("{name}({arg:?})");
+    log(format!("start {call} on {}", here()));
+    let result = func(arg);
+    log(format!("end   {call} = {result:?} on {}", here()));
+    result
 }
 
-fn push(log: &Log, line: String) {
-    log.lock().expect("no holder of the log panics").push(line);
-}
-
+#[parallel(threads = 3, name = "worker")]
 fn cube(x: u64) -> u64 {
-    // Long enough that the three calls overlap and so spread over the workers.
-    thread::sleep(Duration::from_millis(100));
-    x * x * x
+    show_where("cube", x, |x| {
+        // Long enough that the three calls overlap and so spread over the workers.
+        thread::sleep(Duration::from_millis(100));
+        x * x * x
+    })
 }
 
-/// Runs `cube` over 1..=3 through the wrapper and returns every line it would print.
+/// Calls `cube` on 1..=3 and returns every line the wrapper logged.
 fn where_it_runs() -> Result<Vec<String>, TaskError> {
-    let log = Log::default();
-    push(&log, format!("caller on {}", here()));
-
-    let pool = ThreadPool::builder()
-        .workers(3)
-        .name_prefix("worker")
-        .build()
-        .expect("starting three threads");
-    let cube = Arc::new(show_where("cube", &log, cube));
-    let futures: Vec<_> = (1..=3)
-        .map(|x| {
-            let cube = Arc::clone(&cube);
-            pool.submit(move || cube(x))
-        })
-        .collect();
+    log(format!("caller on {}", here()));
+    // `*cube` is the function pointer behind the name: calling it returns a future.
+    let futures: Vec<_> = (1..=3).map(*cube).collect();
     for future in futures {
         future.result()?;
     }
-
-    let lines = log.lock().expect("no holder of the log panics").clone();
+    let lines = std::mem::take(&mut *LOG.lock().expect("no holder of the log panics"));
     Ok(lines)
 }
 
