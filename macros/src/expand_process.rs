@@ -42,7 +42,7 @@ fn expand_items(args: &Args, parts: &Parts) -> TokenStream {
     } = parts;
     let registered = registered_name(parts);
     let timeout = expand::expand_timeout(args);
-    let pool = expand_pool(args);
+    let pool = expand_pool(args, name);
     let initializer = args.get("initializer").map(|arg| {
         let path = values::path(arg, "").expect("validated");
         let path_text = path.to_token_stream().to_string().replace(' ', "");
@@ -93,11 +93,11 @@ fn registered_name(parts: &Parts) -> String {
 }
 
 /// The function's own pool, started on the first call.
-fn expand_pool(args: &Args) -> TokenStream {
+fn expand_pool(args: &Args, name: &syn::Ident) -> TokenStream {
     let workers = expand::expand_count(args.get("processes"));
     let tasks = expand::expand_count(args.get("max_tasks_per_child"));
     let initializer = match args.get("initializer") {
-        Some(_) => quote! { ::core::option::Option::Some(Self::__INITIALIZER) },
+        Some(_) => quote! { ::core::option::Option::Some(#name::__INITIALIZER) },
         None => quote! { ::core::option::Option::None },
     };
     quote! {
