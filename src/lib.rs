@@ -137,6 +137,8 @@ pub use parallel_runtime::Future;
 pub use parallel_runtime::Map;
 pub use parallel_runtime::ProcessPool;
 pub use parallel_runtime::ProcessPoolBuilder;
+#[cfg(feature = "progress")]
+pub use parallel_runtime::Progress;
 pub use parallel_runtime::RemoteFn;
 pub use parallel_runtime::ReturnWhen;
 pub use parallel_runtime::TaskError;

@@ -155,6 +155,29 @@ where
     options.run_remote(pool, RemoteHandle::<Args, R>::new(name), items)
 }
 
+/// `pmap!(..; progress)`: a progress bar on stderr while the map yields.
+#[cfg(feature = "progress")]
+pub fn progress<I: Iterator, T>(
+    map: Map<'static, I, T>,
+) -> parallel_runtime::Progress<Map<'static, I, T>> {
+    map.progress()
+}
+
+/// `pmap!(..; progress)` without the feature: a compile error that says how to enable it.
+#[cfg(not(feature = "progress"))]
+pub fn progress<M: ProgressFeature>(map: M) -> M {
+    map
+}
+
+/// Implemented by nothing: `pmap!(..; progress)` needs the `progress` feature.
+#[cfg(not(feature = "progress"))]
+#[diagnostic::on_unimplemented(
+    message = "`pmap!(..; progress)` needs the `progress` feature of `parallel`",
+    label = "progress bars are not compiled in",
+    note = "enable it in Cargo.toml: `parallel = {{ version = \"0.1\", features = [\"progress\"] }}`"
+)]
+pub trait ProgressFeature {}
+
 /// `Self` is `T`: lets the `Mappable` impl of a `#[parallel]` function be generic over its
 /// item types, so that their bounds are checked where `pmap!` uses it, not where the
 /// function is defined.

@@ -195,3 +195,17 @@ fn items_may_be_owned_values_from_a_vec() {
         .collect();
     assert_eq!(sizes, [5, 5]);
 }
+
+#[cfg(feature = "progress")]
+#[test]
+fn progress_counts_items_and_the_map_still_yields_them_all() {
+    let mut squares = pmap!(square, 0..500; chunksize = 50, progress);
+    let first: Vec<u64> = squares.by_ref().take(120).map(Result::unwrap).collect();
+    assert_eq!(first.len(), 120);
+    assert_eq!(
+        squares.position(),
+        120,
+        "one step per item, though batches hold 50"
+    );
+    assert_eq!(squares.count(), 380);
+}

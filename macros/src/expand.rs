@@ -430,9 +430,22 @@ fn expand_generic_fn(args: &Args, func: &ItemFn, parts: &Parts) -> TokenStream {
 
 /// The expansion of `pmap!(func, iterables..; options)`.
 pub(crate) fn pmap(input: &Pmap, options: &Args) -> TokenStream {
-    if options.has("processes") {
-        return crate::expand_process::pmap(input, options);
+    let map = if options.has("processes") {
+        crate::expand_process::pmap(input, options)
+    } else {
+        pmap_on_threads(input, options)
+    };
+    match options
+        .get("progress")
+        .map(|arg| values::flag(arg).expect("validated"))
+    {
+        Some(true) => quote! { ::parallel::__private::progress(#map) },
+        _ => map,
     }
+}
+
+/// `pmap!` on the function's own pool, the default pool, or `threads = N`.
+fn pmap_on_threads(input: &Pmap, options: &Args) -> TokenStream {
     let options = expand_map_options(options);
     let iterables = &input.iterables;
     let arity = iterables.len();

@@ -272,6 +272,7 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `chunksize = N` | `N` items per task; by default batches are sized from the measured cost of items |
 /// | `ordered = false` | yield in completion order (Python's `imap_unordered`) |
 /// | `timeout = "5s"` | a deadline for the whole map, counted from the `pmap!` call: an item not done by then yields `TimedOut` and the map ends |
+/// | `progress` | a progress bar on stderr, counting items, drawn only when stderr is a terminal (feature `progress`) |
 ///
 /// ```
 /// # use parallel::pmap;

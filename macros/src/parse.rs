@@ -42,7 +42,14 @@ pub(crate) const ATTRIBUTE_KEYS: [&str; 7] = [
 ];
 
 /// The options `pmap!` knows.
-pub(crate) const PMAP_KEYS: [&str; 5] = ["threads", "processes", "chunksize", "ordered", "timeout"];
+pub(crate) const PMAP_KEYS: [&str; 6] = [
+    "threads",
+    "processes",
+    "chunksize",
+    "ordered",
+    "timeout",
+    "progress",
+];
 
 /// Settings by name; each appears at most once.
 #[derive(Default)]

@@ -65,6 +65,7 @@ fn check_values(args: &Args, diag: &mut Diagnostics) {
         args.get("initializer")
             .map(|arg| values::path(arg, "setup").map(drop)),
         args.get("ordered").map(|arg| values::flag(arg).map(drop)),
+        args.get("progress").map(|arg| values::flag(arg).map(drop)),
     ];
     for error in results.into_iter().flatten().filter_map(Result::err) {
         diag.push(error);

@@ -24,6 +24,8 @@ mod error;
 mod future;
 mod map;
 mod process_pool;
+#[cfg(feature = "progress")]
+mod progress;
 mod signal;
 mod spin;
 mod sync;
@@ -44,6 +46,8 @@ pub use crate::process_pool::{
     RemoteEntry, RemoteHandle, REMOTE_FUNCTIONS,
 };
 pub use crate::process_pool::{ProcessPool, ProcessPoolBuilder, RemoteFn};
+#[cfg(feature = "progress")]
+pub use crate::progress::Progress;
 pub use crate::thread_pool::{default_pool, ThreadPool, ThreadPoolBuilder};
 pub use crate::wait::{wait, ReturnWhen, Waited};
 pub use crate::waitable::Waitable;
