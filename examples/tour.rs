@@ -1,6 +1,6 @@
 //! A tour of `parallel`: the `#[parallel]` attribute and `pmap!` on threads and processes,
 //! crash isolation, timeouts, then the runtime under them (pools, futures, cancel,
-//! callbacks, `map`, `as_completed`, `wait`, shutdown) and `.await`.
+//! callbacks, `map`, `as_completed`, `wait`, shutdown), `.await` and progress bars.
 //!
 //! Run it with `cargo run --release --example tour`. Each section prints what it shows; the
 //! whole tour takes a few seconds. Tasks that must stay busy for a while wait on a channel
@@ -633,6 +633,34 @@ fn awaiting(out: &mut String) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// Slow enough that a progress bar has something to show.
+fn slow_square(x: u64) -> u64 {
+    thread::sleep(Duration::from_millis(5));
+    x * x
+}
+
+/// The `progress` feature (on by default): a bar on stderr while a map or `as_completed`
+/// runs, counting items. It is drawn only when stderr is a terminal.
+fn progress(out: &mut String) -> Result<(), Box<dyn Error>> {
+    writeln!(out, "\n== progress bars ==")?;
+    let mut squares = pmap!(slow_square, 0..400; threads = 4, progress);
+    let first: u64 = squares.by_ref().take(100).map(Result::unwrap).sum();
+    writeln!(
+        out,
+        "after 100 items the bar shows {} of 400",
+        squares.position()
+    )?;
+    let rest: u64 = squares.map(Result::unwrap).sum();
+    writeln!(out, "sum of 400 slow squares with a bar: {}", first + rest)?;
+    let pool = ThreadPool::new();
+    let futures: Vec<_> = (0..50u64)
+        .map(|x| pool.submit(move || slow_square(x)))
+        .collect();
+    let finished = as_completed(&futures).progress().count();
+    writeln!(out, "as_completed with a bar: {finished} futures")?;
+    Ok(())
+}
+
 fn shutdown(out: &mut String) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== shutdown ==")?;
     let pool = ThreadPool::builder()
@@ -698,6 +726,7 @@ fn tour() -> Result<String, Box<dyn Error>> {
     waits(&mut out)?;
     nested(&mut out)?;
     awaiting(&mut out)?;
+    progress(&mut out)?;
     shutdown(&mut out)?;
     Ok(out)
 }
@@ -781,6 +810,10 @@ fn the_tour_runs_and_shows_each_feature() {
         r#"outer got Ok("inner result")"#,
         "awaited 20 + 22 = 42",
         "awaited a process call, cube_where(4) = 64, and a thread call, double(50) = 100",
+        // progress bars
+        "after 100 items the bar shows 100 of 400",
+        "sum of 400 slow squares with a bar: 21253400",
+        "as_completed with a bar: 50 futures",
         "queued task: the task was cancelled before it started",
         "submit after shutdown: the pool was shut down",
         "the running task still completes: true",
