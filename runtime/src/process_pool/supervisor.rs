@@ -169,12 +169,21 @@ fn serve(
                 continue;
             }
             let request = job.request();
+            let header = TaskPayload::header(call_code(request.call), request.name);
+            let len = header.len() + request.input.len();
+            if len > shared.settings.max_frame {
+                // The channel would refuse it, and a refused send means a dead worker below.
+                job.finish(Err(TaskError::codec(format!(
+                    "the arguments take {len} bytes, over the pool's frame limit of {} bytes",
+                    shared.settings.max_frame
+                ))));
+                continue;
+            }
             if !in_flight.is_empty() && request.input.len() > PIPELINE_LIMIT {
                 retry.push_front(job);
                 break;
             }
             *next_id += 1;
-            let header = TaskPayload::header(call_code(request.call), request.name);
             if worker
                 .channel
                 .send(kind::TASK, *next_id, &[&header, &request.input])

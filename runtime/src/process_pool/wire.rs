@@ -78,6 +78,11 @@ impl Channel {
         }
     }
 
+    /// The largest payload this channel sends or accepts.
+    pub(crate) fn max_frame(&self) -> usize {
+        self.max_frame
+    }
+
     pub(crate) fn raw_fd(&self) -> i32 {
         self.stream.as_raw_fd()
     }

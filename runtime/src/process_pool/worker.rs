@@ -120,6 +120,15 @@ fn reply(channel: &mut Channel, frame: &Frame) -> std::io::Result<()> {
         return channel.send(kind::UNKNOWN, frame.id, &[task.name.as_bytes()]);
     };
     match catch_unwind(AssertUnwindSafe(|| (entry.run)(call, task.input))) {
+        // The channel would refuse the frame, and the worker would end on the error.
+        Ok(Ok(output)) if output.len() > channel.max_frame() => {
+            let message = format!(
+                "the result takes {} bytes, over the pool's frame limit of {} bytes",
+                output.len(),
+                channel.max_frame()
+            );
+            channel.send(kind::CODEC, frame.id, &[message.as_bytes()])
+        }
         Ok(Ok(output)) => channel.send(kind::DONE, frame.id, &[&output]),
         Ok(Err(message)) => channel.send(kind::CODEC, frame.id, &[message.as_bytes()]),
         Err(payload) => {
