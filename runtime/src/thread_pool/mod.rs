@@ -2,6 +2,7 @@
 //! `ThreadPoolExecutor`).
 
 mod builder;
+mod queue;
 mod timeout;
 mod worker;
 
@@ -12,6 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread;
 
 pub use self::builder::ThreadPoolBuilder;
+use self::queue::Queue;
 use self::worker::Shared;
 use crate::error::TaskError;
 use crate::future::task::{current_pool, Job, Task};
@@ -80,13 +82,11 @@ impl ThreadPool {
         let id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
         let workers = settings.workers.unwrap_or_else(builder::default_workers);
         let prefix = settings.name_prefix.unwrap_or_else(|| format!("pool-{id}"));
-        let (sender, receiver) = crossbeam_channel::unbounded();
         let pool = Self {
             shared: Arc::new(Shared {
                 id,
                 workers,
-                sender: Mutex::new(Some(sender)),
-                receiver,
+                queue: Queue::new(),
                 broken: OnceLock::new(),
                 alive: Mutex::new(0),
                 exited: Condvar::new(),
@@ -153,15 +153,11 @@ impl ThreadPool {
         if let Some(reason) = self.shared.broken.get() {
             return Future::failed(TaskError::broken(reason.clone()));
         }
-        let sender = lock(&self.shared.sender);
-        let Some(sender) = sender.as_ref() else {
-            return Future::failed(TaskError::ShutDown);
-        };
         let job: Arc<dyn Job> = task.clone();
-        sender
-            .send(job)
-            .expect("the pool keeps a receiver, so the queue is open");
-        Future::new(task)
+        match self.shared.queue.push(job) {
+            Ok(()) => Future::new(task),
+            Err(_) => Future::failed(TaskError::ShutDown),
+        }
     }
 
     /// Runs `func` over `items` on this pool, yielding one `Result` per item in input order
@@ -227,9 +223,9 @@ impl ThreadPool {
     /// assert_eq!(running.result(), Ok(true));
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        drop(lock(&self.shared.sender).take());
+        self.shared.queue.close();
         if cancel_futures {
-            while let Ok(job) = self.shared.receiver.try_recv() {
+            for job in self.shared.queue.drain() {
                 job.cancel();
             }
         }
@@ -256,7 +252,7 @@ impl ThreadPool {
     /// assert!(pool.is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
-        lock(&self.shared.sender).is_none()
+        !self.shared.queue.is_open()
     }
 }
 
