@@ -6,6 +6,7 @@ mod queue;
 mod timeout;
 mod worker;
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -187,7 +188,7 @@ impl ThreadPool {
     {
         let submit = ThreadChunks {
             pool: self,
-            func: Arc::new(func),
+            shared: Arc::new((func, Mutex::new(VecDeque::new()))),
         };
         Map::new(Box::new(submit), items.into_iter(), self.workers())
     }
@@ -281,20 +282,37 @@ impl fmt::Debug for ThreadPool {
 }
 
 /// Runs map batches as tasks of a thread pool.
-struct ThreadChunks<'p, F> {
+struct ThreadChunks<'p, F, I> {
     pool: &'p ThreadPool,
-    func: Arc<F>,
+    /// The function, and the item buffers that batches emptied, on their way back to the map
+    /// for reuse (see `map/spare.rs`).
+    shared: Arc<(F, Mutex<VecDeque<Vec<I>>>)>,
 }
 
-impl<F, I, T> SubmitChunk<I, T> for ThreadChunks<'_, F>
+impl<F, I, T> SubmitChunk<I, T> for ThreadChunks<'_, F, I>
 where
     F: Fn(I) -> T + Send + Sync + 'static,
     I: Send + 'static,
     T: Send + 'static,
 {
     fn submit(&self, items: Vec<I>) -> Future<Chunk<T>> {
-        let func = Arc::clone(&self.func);
-        self.pool.submit(move || Chunk::run(&*func, items))
+        self.submit_reusing(items, Vec::new())
+    }
+
+    fn submit_reusing(&self, items: Vec<I>, values: Vec<T>) -> Future<Chunk<T>> {
+        let shared = Arc::clone(&self.shared);
+        self.pool.submit(move || {
+            let (func, returned) = &*shared;
+            let (chunk, items) = Chunk::run(func, items, values);
+            // Before the batch's future completes, so the map finds the buffer once it sees
+            // the batch done.
+            lock(returned).push_back(items);
+            chunk
+        })
+    }
+
+    fn returned_items(&self) -> Option<Vec<I>> {
+        lock(&self.shared.1).pop_front()
     }
 }
 
