@@ -158,20 +158,25 @@ impl Channel {
             self.start += len;
             return Ok(payload);
         }
-        let mut payload = Vec::with_capacity(len);
-        payload.extend_from_slice(&self.buffer[self.start..]);
+        // Zeroed once (for a large `len`, pages the allocator maps already zeroed), then
+        // filled in place: zeroing what is left before each read made a large frame cost
+        // time quadratic in its size.
+        let mut payload = vec![0; len];
+        let buffered = self.buffer.len() - self.start;
+        payload[..buffered].copy_from_slice(&self.buffer[self.start..]);
         self.buffer.clear();
         self.start = 0;
-        while payload.len() < len {
-            let spare = len - payload.len();
+        let mut filled = buffered;
+        while filled < len {
             self.wait_readable(deadline)?;
-            let old = payload.len();
-            payload.resize(old + spare, 0);
-            match self.stream.read(&mut payload[old..]) {
+            match self.stream.read(&mut payload[filled..]) {
                 Ok(0) => return Err(RecvError::Truncated),
-                Ok(read) => payload.truncate(old + read),
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => payload.truncate(old),
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => payload.truncate(old),
+                Ok(read) => filled += read,
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                    ) => {}
                 Err(_) => return Err(RecvError::Io),
             }
         }
