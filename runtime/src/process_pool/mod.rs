@@ -13,6 +13,7 @@ mod worker;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
@@ -340,6 +341,7 @@ impl ProcessPool {
             sender: Mutex::new(Some(sender)),
             receiver,
             broken: OnceLock::new(),
+            busy: AtomicUsize::new(0),
             alive: Mutex::new(0),
             exited: Condvar::new(),
         });

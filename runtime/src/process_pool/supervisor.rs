@@ -4,6 +4,7 @@
 //! `README.md` beside this file.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -17,7 +18,8 @@ use crate::error::TaskError;
 use crate::sync::lock;
 
 /// How many tasks a worker holds at once: the one it runs and the next, so that it never
-/// waits for the round trip between two tasks.
+/// waits for the round trip between two tasks. The second is handed over only while every
+/// worker is busy: a task queued behind another would otherwise wait while a worker idles.
 const DEPTH: usize = 2;
 
 /// Inputs larger than this are sent only to an idle worker. A worker writing a large reply
@@ -42,6 +44,8 @@ pub(crate) struct Shared {
     /// Set once, when a worker cannot start or its initializer fails; from then on every
     /// task fails with this reason instead of starting workers in a loop.
     pub(crate) broken: OnceLock<String>,
+    /// Drivers whose worker has a task; see `DEPTH`.
+    pub(crate) busy: AtomicUsize,
     /// Drivers still running; `exited` is notified as each ends.
     pub(crate) alive: Mutex<usize>,
     pub(crate) exited: Condvar,
@@ -66,6 +70,36 @@ impl Drop for Alive<'_> {
     fn drop(&mut self) {
         *lock(&self.0.alive) -= 1;
         self.0.exited.notify_all();
+    }
+}
+
+/// Counts a driver in `busy` while its worker has a task.
+struct Busy<'a> {
+    shared: &'a Shared,
+    counted: bool,
+}
+
+impl Busy<'_> {
+    fn set(&mut self, busy: bool) {
+        if busy != self.counted {
+            self.counted = busy;
+            if busy {
+                self.shared.busy.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.shared.busy.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether every worker of the pool has a task.
+    fn everyone(&self) -> bool {
+        self.shared.busy.load(Ordering::Relaxed) >= self.shared.settings.workers
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.set(false);
     }
 }
 
@@ -152,10 +186,18 @@ fn serve(
 ) -> Next {
     let limit = shared.settings.max_tasks_per_child;
     let mut in_flight: VecDeque<Sent> = VecDeque::new();
+    let mut busy = Busy {
+        shared,
+        counted: false,
+    };
     let mut sent = 0usize;
     loop {
+        busy.set(!in_flight.is_empty());
         // Top up: the retried tasks first, then the queue; block only when idle.
         while in_flight.len() < DEPTH && limit.is_none_or_under(sent) {
+            if !in_flight.is_empty() && !busy.everyone() {
+                break; // an idle worker can take the next task at once
+            }
             let job = match retry.pop_front() {
                 Some(job) => job,
                 None => match next_job(shared, in_flight.is_empty()) {
@@ -199,6 +241,7 @@ fn serve(
                 id: *next_id,
                 started,
             });
+            busy.set(true);
             sent += 1;
         }
         let Some(front) = in_flight.front() else {
