@@ -151,6 +151,13 @@ fn initialize(name: &str) -> Result<(), String> {
     }
 }
 
+/// The poll event of a peer closing its end: Linux reports it apart from data; elsewhere the
+/// hang-up that `poll` always reports does.
+#[cfg(target_os = "linux")]
+const HANG_UP: libc::c_short = libc::POLLRDHUP;
+#[cfg(not(target_os = "linux"))]
+const HANG_UP: libc::c_short = libc::POLLHUP;
+
 /// Makes the worker exit as soon as its pool's process is gone, even in the middle of a task:
 /// a thread sleeps until the pool's end of the channel hangs up (the kernel closes it when
 /// the pool's process dies) and, if the parent is gone, ends the worker. On Linux the
@@ -166,12 +173,12 @@ fn watch_parent(fd: i32, parent: u32) {
         .spawn(move || loop {
             let mut poll = libc::pollfd {
                 fd,
-                events: libc::POLLRDHUP,
+                events: HANG_UP,
                 revents: 0,
             };
             // SAFETY: one valid `pollfd`, living across the call; `poll` writes only `revents`.
             let ready = unsafe { libc::poll(&mut poll, 1, -1) };
-            if ready > 0 && poll.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0 {
+            if ready > 0 && poll.revents & (HANG_UP | libc::POLLHUP | libc::POLLERR) != 0 {
                 // SAFETY: `getppid` has no preconditions.
                 if unsafe { libc::getppid() } as u32 == parent {
                     // The pool closed the channel while idle: the main loop ends normally.
