@@ -253,6 +253,11 @@ impl<T> Values<T> {
 
     fn drop_left(&mut self) {
         let left = self.next..self.filled;
+        if left.is_empty() {
+            // Nothing to drop, and `buf` may be the empty `Vec` that `into_spare` left: even
+            // an offset of its dangling pointer would be undefined behaviour.
+            return;
+        }
         self.next = self.filled;
         self.end = self.filled;
         // SAFETY: slots `left` hold values not yet moved out (invariant on `buf`), and `next`
