@@ -1,234 +1,51 @@
-//! The thread-side figures of SPEC §5 and issue 2, each beside its peers, printed as the
-//! tables that `BENCHMARKS.md` reports:
+//! The thread-side figures of SPEC §5 and issue 2, each beside its peers:
 //!
-//! 1. submit + result of 100,000 tiny tasks, per task: `parallel`, rayon (two ways), the
-//!    `threadpool` crate and Python's `ThreadPoolExecutor`;
-//! 2. an ordered map of `x * x` over 1,000,000 items: `parallel`'s `map` against the same
-//!    sequential loop (summing, and collecting) and rayon's `par_iter`;
-//! 3. the same over items of about 200 ns: speedup over sequential, against the machine's
-//!    parallelism (plain threads each doing an equal share) and rayon;
-//! 4. 100 tasks sleeping 10 ms on 10 workers: time against the ideal 100 ms.
-//!
-//! `cargo bench --bench threads` runs everything, Python included when `python3` is on the
-//! `PATH` (its script is `benches/python/threads.py`). Options after `--`: `--quick` takes
-//! fewer samples, a figure number (`1` to `4`) runs only that figure, `--no-python` skips
-//! Python.
-//!
-//! Each figure is the median of many samples, taken warm as criterion does: in each round,
-//! every contender in turn runs once untimed (waking its threads, warming caches and the
-//! allocator), then several timed times back to back. Taking turns spreads load from
-//! elsewhere on the machine over all contenders; a short pause before each turn lets the
-//! previous contender's idle threads go to sleep, so none runs against another's spinning.
+//! - t1: submit + result of 100,000 tiny tasks, per task: `parallel`, rayon (two ways), the
+//!   `threadpool` crate and Python's `ThreadPoolExecutor`;
+//! - t2: an ordered map of `x * x` over 1,000,000 items: `parallel`'s `map` against the same
+//!   sequential loop (summing, and collecting) and rayon's `par_iter`;
+//! - t3: the same over items of about 200 ns: speedup over sequential, against the machine's
+//!   parallelism (plain threads each doing an equal share) and rayon;
+//! - t4: 100 tasks sleeping 10 ms on 10 workers: time against the ideal 100 ms.
 
 use std::hint::black_box;
-use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parallel::{TaskError, ThreadPool};
 use rayon::prelude::*;
 
-fn main() {
-    let options = Options::parse();
-    let workers = thread::available_parallelism().map_or(2, |n| n.get());
-    println!("parallel thread benchmarks: {workers} hardware threads, pools of {workers} workers");
+use crate::support::{
+    contender, heading, measure, ms, table_head, timed, verdict, Options, Peer, Python, Row, Sense,
+};
+
+/// Runs the selected thread figures and returns their summary rows.
+pub fn run(options: &Options, workers: usize) -> Vec<Row> {
     let python = if options.python {
-        Python::run(workers, options.quick)
+        Python::run(
+            "threads.py",
+            &["--workers".to_owned(), workers.to_string()],
+            options.quick,
+        )
     } else {
         Python::default()
     };
-    if options.runs(1) {
-        submit_result(&options, workers, &python);
+    python.explain();
+    let mut rows = Vec::new();
+    if options.runs("t1") {
+        rows.push(submit_result(options, workers, &python));
     }
-    if options.runs(2) {
-        cheap_map(&options, workers, &python);
+    if options.runs("t2") {
+        rows.extend(cheap_map(options, workers, &python));
     }
-    if options.runs(3) {
-        costly_map(&options, workers);
+    if options.runs("t3") {
+        rows.push(costly_map(options, workers));
     }
-    if options.runs(4) {
-        sleepers(&options, &python);
+    if options.runs("t4") {
+        rows.push(sleepers(options, &python));
     }
-}
-
-struct Options {
-    quick: bool,
-    python: bool,
-    only: Option<u32>,
-}
-
-impl Options {
-    fn parse() -> Self {
-        // `cargo bench` passes `--bench`; anything unknown is ignored.
-        let args: Vec<String> = std::env::args().skip(1).collect();
-        Self {
-            quick: args.iter().any(|arg| arg == "--quick"),
-            python: !args.iter().any(|arg| arg == "--no-python"),
-            only: args.iter().find_map(|arg| arg.parse().ok()),
-        }
-    }
-
-    fn runs(&self, figure: u32) -> bool {
-        self.only.map_or(true, |only| only == figure)
-    }
-
-    /// Rounds of each figure: `full`, or 2 with `--quick`.
-    fn rounds(&self, full: usize) -> usize {
-        if self.quick {
-            2
-        } else {
-            full
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Measuring and printing
-
-/// One contender: runs once and returns how long its measured part took.
-struct Contender<'a> {
-    name: &'static str,
-    run: Box<dyn FnMut() -> Duration + 'a>,
-}
-
-fn contender<'a>(name: &'static str, run: impl FnMut() -> Duration + 'a) -> Contender<'a> {
-    Contender {
-        name,
-        run: Box::new(run),
-    }
-}
-
-/// Median time of each contender over `rounds` interleaved rounds of a warm-up run and
-/// `runs` timed runs each.
-fn measure(contenders: &mut [Contender<'_>], rounds: usize, runs: usize) -> Vec<Duration> {
-    let mut times = vec![Vec::with_capacity(rounds * runs); contenders.len()];
-    for _ in 0..rounds {
-        for (contender, times) in contenders.iter_mut().zip(&mut times) {
-            thread::sleep(Duration::from_millis(5));
-            (contender.run)();
-            for _ in 0..runs {
-                times.push((contender.run)());
-            }
-        }
-    }
-    times
-        .into_iter()
-        .map(|mut times| {
-            times.sort();
-            times[times.len() / 2]
-        })
-        .collect()
-}
-
-/// Times `f`.
-fn timed<R>(f: impl FnOnce() -> R) -> (Duration, R) {
-    let start = Instant::now();
-    let result = f();
-    (start.elapsed(), result)
-}
-
-fn heading(title: &str) {
-    println!("\n### {title}\n");
-}
-
-fn table_head(columns: &[&str]) {
-    println!("| {} |", columns.join(" | "));
-    let rules: Vec<&str> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, _)| if i == 0 { "---" } else { "---:" })
-        .collect();
-    println!("|{}|", rules.join("|"));
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met {
-        "met"
-    } else {
-        "MISSED"
-    }
-}
-
-fn ms(time: Duration) -> f64 {
-    time.as_secs_f64() * 1e3
-}
-
-// ---------------------------------------------------------------------------------------------
-// Python's ThreadPoolExecutor, run through `benches/python/threads.py`
-
-#[derive(Default)]
-struct Python {
-    version: Option<String>,
-    /// `(name, value)` for each line the script printed.
-    figures: Vec<(String, f64)>,
-    note: Option<String>,
-}
-
-impl Python {
-    fn run(workers: usize, quick: bool) -> Self {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python/threads.py");
-        let mut command = Command::new("python3");
-        command
-            .arg(script)
-            .arg("--workers")
-            .arg(workers.to_string());
-        if quick {
-            command.arg("--quick");
-        }
-        let output = match command.output() {
-            Ok(output) if output.status.success() => output,
-            Ok(output) => {
-                return Self::failed(format!(
-                    "python3 failed: {}",
-                    String::from_utf8_lossy(&output.stderr).trim()
-                ))
-            }
-            Err(error) => return Self::failed(format!("python3 not run: {error}")),
-        };
-        let mut python = Self::default();
-        for line in String::from_utf8_lossy(&output.stdout).lines() {
-            let mut words = line.split_whitespace();
-            match (words.next(), words.next()) {
-                (Some("python"), Some(version)) => python.version = Some(version.to_owned()),
-                (Some(name), Some(value)) => {
-                    if let Ok(value) = value.parse() {
-                        python.figures.push((name.to_owned(), value));
-                    }
-                }
-                _ => {}
-            }
-        }
-        python
-    }
-
-    fn failed(note: String) -> Self {
-        Self {
-            note: Some(note),
-            ..Self::default()
-        }
-    }
-
-    fn get(&self, name: &str) -> Option<f64> {
-        self.figures
-            .iter()
-            .find(|(figure, _)| figure == name)
-            .map(|&(_, value)| value)
-    }
-
-    fn label(&self) -> String {
-        match &self.version {
-            Some(version) => format!("Python {version} ThreadPoolExecutor"),
-            None => "Python ThreadPoolExecutor".to_owned(),
-        }
-    }
-
-    /// Prints why Python's figures are missing, if they are.
-    fn explain(&self) {
-        if let Some(note) = &self.note {
-            println!("\n(Python skipped: {note})");
-        }
-    }
+    rows
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -237,7 +54,7 @@ impl Python {
 const TASKS: usize = 100_000;
 const TASKS_SUM: usize = TASKS * (TASKS - 1) / 2;
 
-fn submit_result(options: &Options, workers: usize, python: &Python) {
+fn submit_result(options: &Options, workers: usize, python: &Python) -> Row {
     let ours = ThreadPool::builder()
         .workers(workers)
         .build()
@@ -301,7 +118,7 @@ fn submit_result(options: &Options, workers: usize, python: &Python) {
         .map(|time| time.as_nanos() as f64 / TASKS as f64)
         .collect();
 
-    heading(&format!("1. submit + result of {TASKS} tiny tasks"));
+    heading(&format!("t1. submit + result of {TASKS} tiny tasks"));
     table_head(&["contender", "ns/task", "× parallel"]);
     for (contender, &ns) in contenders.iter().zip(&per_task) {
         println!("| {} | {ns:.0} | {:.2} |", contender.name, ns / per_task[0]);
@@ -309,20 +126,31 @@ fn submit_result(options: &Options, workers: usize, python: &Python) {
     if let Some(ns) = python.get("submit_result") {
         println!(
             "| {} (fewer tasks) | {ns:.0} | {:.1} |",
-            python.label(),
+            python.label("ThreadPoolExecutor"),
             ns / per_task[0]
         );
     }
-    python.explain();
     let rayon = per_task[1].min(per_task[2]);
-    println!(
-        "\ntarget: at most rayon's per-task cost: {:.0} ns vs rayon's best {rayon:.0} ns \
-         (scope {:.0}, spawn {:.0}): {}",
-        per_task[0],
+    let target = format!(
+        "≤ rayon's best ({rayon:.0} ns, scope {:.0}, spawn {:.0}): {}",
         per_task[1],
         per_task[2],
         verdict(per_task[0] <= rayon)
     );
+    println!(
+        "\ntarget: at most rayon's per-task cost: {:.0} ns, {target}",
+        per_task[0]
+    );
+    Row::new(
+        "t1 submit + result, tiny task",
+        "ns/task",
+        Sense::Cost,
+        per_task[0],
+    )
+    .peer(Peer::Rayon, Some(rayon))
+    .peer(Peer::Threadpool, Some(per_task[3]))
+    .peer(Peer::PyThreadPool, python.get("submit_result"))
+    .target(target)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,7 +162,7 @@ fn square(x: u64) -> u64 {
     x * x
 }
 
-fn cheap_map(options: &Options, workers: usize, python: &Python) {
+fn cheap_map(options: &Options, workers: usize, python: &Python) -> Vec<Row> {
     let pool = ThreadPool::builder()
         .workers(workers)
         .build()
@@ -410,7 +238,7 @@ fn cheap_map(options: &Options, workers: usize, python: &Python) {
     ];
     let medians = measure(&mut contenders, options.rounds(15), 5);
 
-    heading(&format!("2. ordered map of `x * x` over {ITEMS} items"));
+    heading(&format!("t2. ordered map of `x * x` over {ITEMS} items"));
     table_head(&["contender", "ms", "ns/item", "× sequential"]);
     let reference = |i: usize| if i < 3 { medians[0] } else { medians[3] };
     for (i, (contender, time)) in contenders.iter().zip(&medians).enumerate() {
@@ -425,7 +253,7 @@ fn cheap_map(options: &Options, workers: usize, python: &Python) {
     if let Some(ns) = python.get("map_square") {
         println!(
             "| {} map: sum (fewer items) | {:.0} | {ns:.0} | {:.0} |",
-            python.label(),
+            python.label("ThreadPoolExecutor"),
             ns * ITEMS as f64 / 1e6,
             ns * ITEMS as f64 / 1e9 / medians[0].as_secs_f64()
         );
@@ -441,6 +269,34 @@ fn cheap_map(options: &Options, workers: usize, python: &Python) {
         verdict(collect_ratio <= 1.3),
         verdict(push_ratio <= 1.3)
     );
+    let ns = |i: usize| medians[i].as_nanos() as f64 / ITEMS as f64;
+    vec![
+        Row::new(
+            "t2 map `x * x` over 1M items, sum",
+            "ns/item",
+            Sense::Cost,
+            ns(1),
+        )
+        .peer(Peer::Rayon, Some(ns(2)))
+        .peer(Peer::PyThreadPool, python.get("map_square"))
+        .target(format!(
+            "≤ 1.3× sequential ({:.2} ns): {sum_ratio:.2}×, {}",
+            ns(0),
+            verdict(sum_ratio <= 1.3)
+        )),
+        Row::new(
+            "t2 map `x * x` over 1M items, collect",
+            "ns/item",
+            Sense::Cost,
+            ns(5),
+        )
+        .peer(Peer::Rayon, Some(ns(7)))
+        .target(format!(
+            "≤ 1.3× sequential ({:.2} ns): {collect_ratio:.2}×, {}",
+            ns(3),
+            verdict(collect_ratio <= 1.3)
+        )),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,7 +306,7 @@ const COSTLY_ITEMS: u64 = 1_000_000;
 const COSTLY_NANOS: f64 = 200.0;
 
 /// About `rounds` × 1.3 ns of integer work that the compiler cannot skip or vectorise.
-fn work(x: u64, rounds: u32) -> u64 {
+pub fn work(x: u64, rounds: u32) -> u64 {
     let mut hash = x;
     for _ in 0..rounds {
         hash = black_box(hash)
@@ -461,8 +317,8 @@ fn work(x: u64, rounds: u32) -> u64 {
     hash
 }
 
-/// The number of rounds of `work` that takes about `COSTLY_NANOS` on this machine.
-fn calibrate() -> u32 {
+/// The number of rounds of `work` that takes about `nanos` on this machine.
+pub fn calibrate(nanos: f64) -> u32 {
     let probe = 100;
     let items = 20_000;
     let per_round = (0..5)
@@ -472,11 +328,11 @@ fn calibrate() -> u32 {
             time.as_nanos() as f64 / (items as f64 * f64::from(probe))
         })
         .fold(f64::INFINITY, f64::min);
-    (COSTLY_NANOS / per_round).round().max(1.0) as u32
+    (nanos / per_round).round().max(1.0) as u32
 }
 
-fn costly_map(options: &Options, workers: usize) {
-    let rounds = black_box(calibrate());
+fn costly_map(options: &Options, workers: usize) -> Row {
+    let rounds = black_box(calibrate(COSTLY_NANOS));
     let pool = ThreadPool::builder()
         .workers(workers)
         .build()
@@ -536,7 +392,7 @@ fn costly_map(options: &Options, workers: usize) {
     let medians = measure(&mut contenders, options.rounds(7), 1);
 
     heading(&format!(
-        "3. ordered map over {COSTLY_ITEMS} items of about {COSTLY_NANOS:.0} ns ({workers} workers)"
+        "t3. ordered map over {COSTLY_ITEMS} items of about {COSTLY_NANOS:.0} ns ({workers} workers)"
     ));
     table_head(&["contender", "ms", "ns/item", "speedup"]);
     let speedup = |i: usize| medians[0].as_secs_f64() / medians[i].as_secs_f64();
@@ -556,6 +412,19 @@ fn costly_map(options: &Options, workers: usize) {
         0.9 * speedup(1),
         verdict(speedup(2) >= 0.9 * speedup(1))
     );
+    let met = speedup(2) >= 0.9 * speedup(1);
+    Row::new(
+        "t3 map over 1M items of ~200 ns",
+        "× seq",
+        Sense::Rate,
+        speedup(2),
+    )
+    .peer(Peer::Rayon, Some(speedup(3)))
+    .target(format!(
+        "speedup ≥ 0.9 × plain threads' {:.2}: {}",
+        speedup(1),
+        verdict(met)
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,7 +434,7 @@ const SLEEPERS: usize = 100;
 const SLEEPER_WORKERS: usize = 10;
 const NAP: Duration = Duration::from_millis(10);
 
-fn sleepers(options: &Options, python: &Python) {
+fn sleepers(options: &Options, python: &Python) -> Row {
     let ours = ThreadPool::builder()
         .workers(SLEEPER_WORKERS)
         .build()
@@ -611,7 +480,7 @@ fn sleepers(options: &Options, python: &Python) {
     let ideal = NAP * (SLEEPERS / SLEEPER_WORKERS) as u32;
 
     heading(&format!(
-        "4. {SLEEPERS} tasks sleeping {} ms on {SLEEPER_WORKERS} workers (ideal {} ms)",
+        "t4. {SLEEPERS} tasks sleeping {} ms on {SLEEPER_WORKERS} workers (ideal {} ms)",
         NAP.as_millis(),
         ideal.as_millis()
     ));
@@ -627,7 +496,7 @@ fn sleepers(options: &Options, python: &Python) {
     if let Some(total) = python.get("sleep_100x10ms") {
         println!(
             "| {} | {total:.2} | {:.2} |",
-            python.label(),
+            python.label("ThreadPoolExecutor"),
             total - ms(ideal)
         );
     }
@@ -636,4 +505,17 @@ fn sleepers(options: &Options, python: &Python) {
         "\ntarget: within 2 ms of the ideal: {over:.2} ms over ({})",
         verdict(over <= 2.0)
     );
+    Row::new(
+        "t4 100 × sleep 10 ms on 10 workers",
+        "ms",
+        Sense::Cost,
+        ms(medians[0]),
+    )
+    .peer(Peer::Rayon, Some(ms(medians[1])))
+    .peer(Peer::Threadpool, Some(ms(medians[2])))
+    .peer(Peer::PyThreadPool, python.get("sleep_100x10ms"))
+    .target(format!(
+        "≤ 2 ms over the ideal 100 ms: {over:.2} ms, {}",
+        verdict(over <= 2.0)
+    ))
 }
