@@ -63,10 +63,16 @@ pub(crate) struct Channel {
     buffer: Vec<u8>,
     start: usize,
     max_frame: usize,
+    /// A large payload handed back with `recycle`, whose memory the next large payload
+    /// reuses. Empty (no allocation) until then.
+    spare: Vec<u8>,
 }
 
 /// How much the read buffer holds; larger payloads are read straight into their own `Vec`.
 const BUFFER: usize = 64 << 10;
+
+/// The largest payload buffer a channel keeps for reuse (see `recycle`).
+const SPARE_LIMIT: usize = 64 << 20;
 
 impl Channel {
     pub(crate) fn new(stream: UnixStream, max_frame: usize) -> Self {
@@ -75,6 +81,19 @@ impl Channel {
             buffer: Vec::with_capacity(BUFFER),
             start: 0,
             max_frame,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Hands back a received payload that is no longer needed, so that the next large
+    /// payload is read into its memory. Freshly allocated memory costs a page fault per
+    /// 4 KiB page on first touch, which made receiving a large frame take several times
+    /// as long as copying it through the socket. A channel keeps one such buffer, of at
+    /// most `SPARE_LIMIT` bytes.
+    pub(crate) fn recycle(&mut self, payload: Vec<u8>) {
+        let capacity = payload.capacity();
+        if capacity > BUFFER && capacity <= SPARE_LIMIT && capacity > self.spare.capacity() {
+            self.spare = payload;
         }
     }
 
@@ -158,10 +177,18 @@ impl Channel {
             self.start += len;
             return Ok(payload);
         }
-        // Zeroed once (for a large `len`, pages the allocator maps already zeroed), then
-        // filled in place: zeroing what is left before each read made a large frame cost
-        // time quadratic in its size.
-        let mut payload = vec![0; len];
+        // Zeroed once (for a large `len`, pages the allocator maps already zeroed; in a
+        // recycled buffer, only what its earlier contents do not cover), then filled in
+        // place: zeroing what is left before each read made a large frame cost time
+        // quadratic in its size.
+        let mut payload = if self.spare.capacity() >= len {
+            let mut spare = std::mem::take(&mut self.spare);
+            spare.truncate(len);
+            spare.resize(len, 0);
+            spare
+        } else {
+            vec![0; len]
+        };
         let buffered = self.buffer.len() - self.start;
         payload[..buffered].copy_from_slice(&self.buffer[self.start..]);
         self.buffer.clear();
@@ -371,6 +398,40 @@ mod tests {
         let frame = b.recv(None).unwrap();
         let big = sender.join().unwrap().unwrap();
         assert_eq!(frame.payload, big);
+    }
+
+    #[test]
+    fn a_recycled_buffer_is_reused_and_carries_nothing_over() {
+        let (mut a, mut b) = pair(1 << 30);
+        let sender = std::thread::spawn(move || {
+            a.send(kind::DONE, 1, &[&vec![0xAA; 3_000_000]]).unwrap();
+            a.send(kind::DONE, 2, &[&vec![0x55; 2_000_000]]).unwrap();
+            a.send(kind::DONE, 3, &[&vec![0x11; 2_500_000]]).unwrap();
+            a
+        });
+        let first = b.recv(None).unwrap();
+        let address = first.payload.as_ptr();
+        b.recycle(first.payload);
+        let second = b.recv(None).unwrap();
+        assert_eq!(
+            second.payload.as_ptr(),
+            address,
+            "read into the recycled buffer"
+        );
+        assert_eq!(second.payload, vec![0x55; 2_000_000]);
+        b.recycle(second.payload);
+        let third = b.recv(None).unwrap();
+        assert_eq!(third.payload, vec![0x11; 2_500_000]);
+        b.recycle(third.payload);
+        // A frame cut short is still `Truncated` when read into a recycled buffer.
+        let a = sender.join().unwrap();
+        let mut header = [0u8; HEADER];
+        header[0] = kind::DONE;
+        header[9..13].copy_from_slice(&1_000_000u32.to_le_bytes());
+        (&a.stream).write_all(&header).unwrap();
+        (&a.stream).write_all(&[1; 1000]).unwrap();
+        drop(a);
+        assert!(matches!(b.recv(None), Err(RecvError::Truncated)));
     }
 
     #[test]

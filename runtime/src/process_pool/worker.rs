@@ -93,6 +93,7 @@ fn run(spec: Spec) -> i32 {
                 if reply(&mut channel, &frame).is_err() {
                     return exit::BAD_CHANNEL;
                 }
+                channel.recycle(frame.payload);
             }
             Err(RecvError::Closed) => return exit::DONE,
             Ok(_) | Err(_) => return exit::BAD_CHANNEL,
