@@ -21,6 +21,8 @@ use super::registry::{decode, encode};
     note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them), and take owned values"
 )]
 pub trait ProcessArgument: Sized {
+    /// How many bytes the encoding of `self` takes.
+    fn encoded_len(&self) -> Result<usize, String>;
     /// Appends the encoding of `self` to `out`.
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String>;
     /// Decodes one value from the front of `bytes`, returning the rest.
@@ -28,6 +30,11 @@ pub trait ProcessArgument: Sized {
 }
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessArgument for T {
+    fn encoded_len(&self) -> Result<usize, String> {
+        postcard::serialize_with_flavor(self, postcard::ser_flavors::Size::default())
+            .map_err(|error| format!("could not encode the arguments: {error}"))
+    }
+
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String> {
         postcard::to_io(self, out)
             .map(drop)
@@ -50,6 +57,8 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessArgument for T {
     note = "derive `serde::Serialize` and `serde::Deserialize` for each argument type"
 )]
 pub trait ProcessArguments: Send + Sized + 'static {
+    /// How many bytes the encoded tuple takes.
+    fn encoded_len(&self) -> Result<usize, String>;
     /// Appends the encoded tuple to `out`.
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String>;
     /// Decodes one tuple from the front of `bytes`, returning the rest.
@@ -113,6 +122,12 @@ pub trait ProcessArguments: Send + Sized + 'static {
 macro_rules! process_arguments {
     ($(($($arg:ident $ty:ident),*);)+) => {$(
         impl<$($ty: ProcessArgument + Send + 'static),*> ProcessArguments for ($($ty,)*) {
+            #[allow(unused_variables)]
+            fn encoded_len(&self) -> Result<usize, String> {
+                let ($($arg,)*) = self;
+                Ok(0 $(+ $arg.encoded_len()?)*)
+            }
+
             #[allow(unused_variables)]
             fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String> {
                 let ($($arg,)*) = self;
@@ -207,6 +222,7 @@ mod tests {
             <(u64, String, Vec<f64>) as ProcessArguments>::decode(&bytes).unwrap(),
             args
         );
+        assert_eq!(ProcessArguments::encoded_len(&args).unwrap(), bytes.len());
         let empty = ProcessArguments::encode(&()).unwrap();
         assert!(empty.is_empty());
         assert!(<() as ProcessArguments>::decode(&empty).is_ok());

@@ -4,6 +4,7 @@
 
 mod bounds;
 mod registry;
+mod spare;
 mod spawn;
 mod supervisor;
 mod task;
@@ -22,6 +23,7 @@ use std::time::Duration;
 pub use self::bounds::{ProcessArgument, ProcessArguments, ProcessResult};
 #[doc(hidden)]
 pub use self::registry::{invoke, invoke_initializer, Call, Remote, RemoteEntry, REMOTE_FUNCTIONS};
+use self::spare::SpareInputs;
 use self::supervisor::{Settings, Shared};
 use self::task::{decode_batch, decode_value, ProcessJob, ProcessTask};
 use crate::error::TaskError;
@@ -342,6 +344,7 @@ impl ProcessPool {
             receiver,
             broken: OnceLock::new(),
             busy: AtomicUsize::new(0),
+            spare_inputs: SpareInputs::default(),
             alive: Mutex::new(0),
             exited: Condvar::new(),
         });
@@ -404,7 +407,12 @@ impl ProcessPool {
         args: F::Args,
         timeout: Option<Duration>,
     ) -> Future<F::Output> {
-        let input = match args.encode() {
+        // Sized first, so that a large input lands in a spare buffer (see `spare.rs`).
+        let input = args.encoded_len().and_then(|len| {
+            let mut input = self.shared.spare_inputs.take(len);
+            args.encode_into(&mut input).map(|()| input)
+        });
+        let input = match input {
             Ok(input) => input,
             Err(message) => return Future::failed(TaskError::codec(message)),
         };

@@ -11,6 +11,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 
 use super::registry::Call;
+use super::spare::SpareInputs;
 use super::spawn::{Launch, Worker};
 use super::task::ProcessJob;
 use super::wire::{kind, RecvError, TaskPayload};
@@ -46,6 +47,8 @@ pub(crate) struct Shared {
     pub(crate) broken: OnceLock<String>,
     /// Drivers whose worker has a task; see `DEPTH`.
     pub(crate) busy: AtomicUsize,
+    /// Buffers of finished large inputs, for the next ones.
+    pub(crate) spare_inputs: SpareInputs,
     /// Drivers still running; `exited` is notified as each ends.
     pub(crate) alive: Mutex<usize>,
     pub(crate) exited: Condvar,
@@ -256,8 +259,12 @@ fn serve(
         match worker.channel.recv(deadline) {
             Ok(frame) if frame.id == front.id => {
                 let done = in_flight.pop_front().expect("the front exists");
+                let input = done.job.take_input();
                 done.job
                     .finish(reply(frame.kind, frame.payload, worker.pid()));
+                if let Some(input) = input.and_then(Arc::into_inner) {
+                    shared.spare_inputs.give(input);
+                }
                 if let Some(next) = in_flight.front_mut() {
                     next.started = Some(Instant::now());
                 }

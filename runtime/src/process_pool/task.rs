@@ -26,6 +26,9 @@ pub(crate) trait ProcessJob: Send + Sync {
     fn claim(&self) -> bool;
     /// What to send; call after `claim`.
     fn request(&self) -> Request;
+    /// The encoded input, taken from a task its worker has answered (so that its buffer can
+    /// serve another task); `None` if already taken or dropped.
+    fn take_input(&self) -> Option<Arc<Vec<u8>>>;
     /// The task's deadline, counted from when its worker starts it.
     fn timeout(&self) -> Option<Duration>;
     /// Finishes a claimed task with the worker's encoded output, or an error.
@@ -78,6 +81,10 @@ impl<T: Send> ProcessJob for ProcessTask<T> {
             call: self.call,
             input,
         }
+    }
+
+    fn take_input(&self) -> Option<Arc<Vec<u8>>> {
+        lock(&self.input).take()
     }
 
     fn timeout(&self) -> Option<Duration> {
