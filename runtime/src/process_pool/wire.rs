@@ -59,9 +59,12 @@ pub(crate) enum RecvError {
 /// One end of the socket pair, with a read buffer.
 pub(crate) struct Channel {
     stream: UnixStream,
-    /// Bytes read and not yet consumed: `buffer[start..]`.
+    /// Bytes read and not yet consumed: `buffer[start..end]`. The whole buffer stays
+    /// initialised (zeroed once), so a read goes straight into `buffer[end..]`: resizing it
+    /// before each read zeroed up to 64 KiB every time.
     buffer: Vec<u8>,
     start: usize,
+    end: usize,
     max_frame: usize,
     /// A large payload handed back with `recycle`, whose memory the next large payload
     /// reuses. Empty (no allocation) until then.
@@ -78,8 +81,9 @@ impl Channel {
     pub(crate) fn new(stream: UnixStream, max_frame: usize) -> Self {
         Self {
             stream,
-            buffer: Vec::with_capacity(BUFFER),
+            buffer: vec![0; BUFFER],
             start: 0,
+            end: 0,
             max_frame,
             spare: Vec::new(),
         }
@@ -189,10 +193,10 @@ impl Channel {
         } else {
             vec![0; len]
         };
-        let buffered = self.buffer.len() - self.start;
-        payload[..buffered].copy_from_slice(&self.buffer[self.start..]);
-        self.buffer.clear();
+        let buffered = self.end - self.start;
+        payload[..buffered].copy_from_slice(&self.buffer[self.start..self.end]);
         self.start = 0;
+        self.end = 0;
         let mut filled = buffered;
         while filled < len {
             self.wait_readable(deadline)?;
@@ -212,38 +216,32 @@ impl Channel {
 
     /// Reads until at least `want` unconsumed bytes are buffered.
     fn fill_to(&mut self, want: usize, deadline: Option<Instant>) -> Result<(), RecvError> {
-        while self.buffer.len() - self.start < want {
+        while self.end - self.start < want {
             if self.start > 0 {
-                self.buffer.drain(..self.start);
+                self.buffer.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
                 self.start = 0;
             }
+            if self.buffer.len() < want {
+                self.buffer.resize(want, 0);
+            }
             self.wait_readable(deadline)?;
-            let old = self.buffer.len();
-            self.buffer.resize(BUFFER.max(want), 0);
-            let read = match self.stream.read(&mut self.buffer[old..]) {
+            match self.stream.read(&mut self.buffer[self.end..]) {
                 Ok(0) => {
-                    self.buffer.truncate(old);
-                    return Err(if old == 0 {
+                    return Err(if self.end == 0 {
                         RecvError::Closed
                     } else {
                         RecvError::Truncated
                     });
                 }
-                Ok(read) => read,
+                Ok(read) => self.end += read,
                 Err(error)
                     if matches!(
                         error.kind(),
                         io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                    ) =>
-                {
-                    0
-                }
-                Err(_) => {
-                    self.buffer.truncate(old);
-                    return Err(RecvError::Io);
-                }
-            };
-            self.buffer.truncate(old + read);
+                    ) => {}
+                Err(_) => return Err(RecvError::Io),
+            }
         }
         Ok(())
     }
