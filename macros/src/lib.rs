@@ -133,7 +133,9 @@ use proc_macro::TokenStream;
 ///
 /// (For a non-generic function, `name` is a constant whose type dereferences to
 /// `fn(args) -> Future<R>`, so `name(args)` reads as a call; `*name` is that function
-/// pointer, to pass where a function is expected, as in `.map(*name)`. A generic function
+/// pointer, to pass where a function is expected, as in `.map(*name)`. Being a constant, the
+/// name cannot be reused by a `let` binding or parameter in the same module ("let bindings
+/// cannot shadow constants"): name such a variable differently. A generic function
 /// stays a function returning `Future<R>`: its arguments must be `Send + 'static`, and
 /// `pmap!` takes `name::sync` for it. With `processes` a function cannot be generic: workers
 /// find it by its name.)
