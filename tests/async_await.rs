@@ -3,42 +3,14 @@
 
 use std::future::Future as _;
 use std::pin::Pin;
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use parallel::{Future, TaskError, ThreadPool};
 
-/// Long enough that only a broken runtime reaches it; tests never wait it out.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A latch that tasks wait on until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-
-    fn wait(&self) {
-        let (open, cond) = &*self.0;
-        let (_open, timeout) = cond
-            .wait_timeout_while(open.lock().unwrap(), PATIENCE, |open| !*open)
-            .unwrap();
-        assert!(!timeout.timed_out(), "the test never opened the gate");
-    }
-}
-
-/// A task that returns `value` once `gate` opens.
-fn gated<T: Send + 'static>(pool: &ThreadPool, gate: &Gate, value: T) -> Future<T> {
-    let gate = gate.clone();
-    pool.submit(move || {
-        gate.wait();
-        value
-    })
-}
+mod common;
+use common::{gated, Gate, PATIENCE};
 
 /// A waker that reports each wake-up on a channel.
 struct Report(Mutex<mpsc::Sender<()>>);

@@ -4,33 +4,14 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
 use parallel::{default_pool, TaskError, ThreadPool};
 
-/// Long enough that only a broken runtime reaches it; tests never wait it out.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A latch that tasks wait on until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-
-    fn wait(&self) {
-        let (open, cond) = &*self.0;
-        let (_open, timeout) = cond
-            .wait_timeout_while(open.lock().unwrap(), PATIENCE, |open| !*open)
-            .unwrap();
-        assert!(!timeout.timed_out(), "the test never opened the gate");
-    }
-}
+mod common;
+use common::{Gate, PATIENCE};
 
 fn pool(workers: usize) -> ThreadPool {
     ThreadPool::builder().workers(workers).build().unwrap()

@@ -12,27 +12,8 @@ use std::time::Duration;
 
 use parallel::{as_completed, default_pool, wait, ReturnWhen, TaskError, ThreadPool};
 
-/// Long enough that only a broken runtime reaches it; tests never wait it out.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A latch that tasks wait on until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-
-    fn wait(&self) {
-        let (open, cond) = &*self.0;
-        let (_open, timeout) = cond
-            .wait_timeout_while(open.lock().unwrap(), PATIENCE, |open| !*open)
-            .unwrap();
-        assert!(!timeout.timed_out(), "the test never opened the gate");
-    }
-}
+mod common;
+use common::{Gate, PATIENCE};
 
 /// `n` parties meet; fails (rather than hangs) if they do not all arrive.
 #[derive(Clone)]

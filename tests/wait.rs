@@ -1,48 +1,13 @@
 //! Behaviour of `parallel::wait` and `ReturnWhen`: when it returns, how it splits done from
 //! not done, timeouts, keys, and use from inside a task (CPython's `WaitTests`, in Rust).
 
-use std::sync::{Arc, Barrier, Condvar, Mutex};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use parallel::{wait, Future, ReturnWhen, TaskError, ThreadPool};
 
-/// Long enough that only a broken runtime reaches it; tests never wait it out.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-/// A latch that tasks wait on until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-
-    fn wait(&self) {
-        let (open, cond) = &*self.0;
-        let (_open, timeout) = cond
-            .wait_timeout_while(open.lock().unwrap(), PATIENCE, |open| !*open)
-            .unwrap();
-        assert!(!timeout.timed_out(), "the test never opened the gate");
-    }
-}
-
-/// A task that returns `value` once `gate` opens.
-fn gated(pool: &ThreadPool, gate: &Gate, value: u32) -> Future<u32> {
-    let gate = gate.clone();
-    pool.submit(move || {
-        gate.wait();
-        value
-    })
-}
-
-/// A future that is done with `value`.
-fn finished(pool: &ThreadPool, value: u32) -> Future<u32> {
-    let future = pool.submit(move || value);
-    future.wait();
-    future
-}
+mod common;
+use common::{finished, gated, Gate, PATIENCE};
 
 /// A future that is done with a panic.
 fn failed(pool: &ThreadPool) -> Future<u32> {
