@@ -17,7 +17,7 @@ use std::time::Duration;
 use parallel::{default_pool, parallel, pmap, ThreadPool};
 
 use crate::support::{
-    contender, heading, measure, table_head, timed, verdict, Options, Row, Sense,
+    contender, heading, measure, settle, table_head, timed, verdict, Options, Row, Sense,
 };
 
 static POOL: LazyLock<ThreadPool> = LazyLock::new(|| {
@@ -57,15 +57,19 @@ const TARGET: f64 = 1.1;
 pub fn run(options: &Options) -> Vec<Row> {
     let mut rows = Vec::new();
     if options.runs("a1") {
+        settle(options, "a1");
         rows.push(call_result(options));
     }
     if options.runs("a2") {
+        settle(options, "a2");
         rows.extend(pmap_map(options));
     }
     if options.runs("a3") {
+        settle(options, "a3");
         rows.push(remote_call(options));
     }
     if options.runs("a4") {
+        settle(options, "a4");
         rows.push(remote_pmap(options));
     }
     rows
@@ -77,7 +81,7 @@ fn compare(title: &str, unit: &str, count: f64, medians: &[Duration], names: [&s
     table_head(&["contender", unit, "× runtime call"]);
     let per = |i: usize| medians[i].as_nanos() as f64 / count;
     for (i, name) in names.iter().enumerate() {
-        println!("| {name} | {:.1} | {:.3} |", per(i), per(i) / per(1));
+        println!("| {name} | {:.3} | {:.3} |", per(i), per(i) / per(1));
     }
     let ratio = per(0) / per(1);
     println!(
@@ -90,23 +94,29 @@ fn compare(title: &str, unit: &str, count: f64, medians: &[Duration], names: [&s
 fn row(workload: &str, unit: &'static str, ours: f64, base: f64, what: &str) -> Row {
     let ratio = ours / base;
     Row::new(workload, unit, Sense::Cost, ours).target(format!(
-        "≤ {TARGET}× {what} ({base:.1} {unit}): {ratio:.3}×, {}",
+        "≤ {TARGET}× {what} ({base:.3} {unit}): {ratio:.3}×, {}",
         verdict(ratio <= TARGET)
     ))
 }
 
 fn call_result(options: &Options) -> Row {
     const SUM: usize = CALLS * (CALLS - 1) / 2;
+    // Each contender keeps its vector of futures from run to run, so that both figures are
+    // the calls and the results, not the vector's fresh pages.
+    let mut ours = Vec::with_capacity(CALLS);
+    let mut theirs = Vec::with_capacity(CALLS);
     let mut contenders = vec![
         contender(
             "`identity(i)` (#[parallel(pool = POOL)]), then result",
             || {
                 let (time, sum) = timed(|| {
-                    let futures: Vec<_> = (0..CALLS).map(*identity).collect();
-                    futures
+                    ours.extend((0..CALLS).map(*identity));
+                    let sum = ours
                         .iter()
                         .map(|future| future.result().expect("a tiny task"))
-                        .sum::<usize>()
+                        .sum::<usize>();
+                    ours.clear();
+                    sum
                 });
                 assert_eq!(sum, SUM);
                 time
@@ -116,20 +126,20 @@ fn call_result(options: &Options) -> Row {
             "`POOL.submit(move || identity::sync(i))`, then result",
             || {
                 let (time, sum) = timed(|| {
-                    let futures: Vec<_> = (0..CALLS)
-                        .map(|i| POOL.submit(move || identity::sync(i)))
-                        .collect();
-                    futures
+                    theirs.extend((0..CALLS).map(|i| POOL.submit(move || identity::sync(i))));
+                    let sum = theirs
                         .iter()
                         .map(|future| future.result().expect("a tiny task"))
-                        .sum::<usize>()
+                        .sum::<usize>();
+                    theirs.clear();
+                    sum
                 });
                 assert_eq!(sum, SUM);
                 time
             },
         ),
     ];
-    let medians = measure(&mut contenders, options.rounds(11), 3);
+    let medians = measure(&mut contenders, options.rounds(15), 3);
     let names = [contenders[0].name, contenders[1].name];
     let title = format!("a1. a `#[parallel]` call + result against `submit`, {CALLS} tiny tasks");
     compare(&title, "ns/task", CALLS as f64, &medians, names);
@@ -190,7 +200,7 @@ fn pmap_map(options: &Options) -> Vec<Row> {
             time
         }),
     ];
-    let medians = measure(&mut contenders, options.rounds(15), 5);
+    let medians = measure(&mut contenders, options.rounds(21), 5);
     let names: Vec<&str> = contenders.iter().map(|c| c.name).collect();
     let title = format!("a2. `pmap!` against the runtime's `map`, {ITEMS} items of `x * x`");
     compare(

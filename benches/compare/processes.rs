@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use parallel::{parallel, ProcessPool, ThreadPool};
 
 use crate::support::{
-    contender, heading, measure, ms, table_head, timed, us, verdict, Options, Peer, Python, Row,
-    Sense,
+    contender, heading, measure, ms, settle, table_head, timed, us, verdict, Options, Peer, Python,
+    Row, Sense,
 };
 use crate::threads::{calibrate, work};
 
@@ -85,6 +85,7 @@ pub fn run(options: &Options) -> Vec<Row> {
             .collect();
         let mut args = vec!["--workers".to_owned(), WORKERS.to_string()];
         args.extend(figures);
+        settle(options, "Python processes.py");
         Python::run("processes.py", &args, options.quick)
     } else {
         Python::default()
@@ -92,18 +93,23 @@ pub fn run(options: &Options) -> Vec<Row> {
     python.explain();
     let mut rows = Vec::new();
     if options.runs("p1") {
+        settle(options, "p1");
         rows.extend(tiny_tasks(options, &python));
     }
     if options.runs("p2") {
+        settle(options, "p2");
         rows.push(round_trip(options, &python));
     }
     if options.runs("p3") {
+        settle(options, "p3");
         rows.push(start_up(options, &python));
     }
     if options.runs("p4") {
+        settle(options, "p4");
         rows.push(payload(options, &python));
     }
     if options.runs("p5") {
+        settle(options, "p5");
         rows.push(cpu_bound(options, &python));
     }
     rows

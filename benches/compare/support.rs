@@ -76,16 +76,22 @@ pub fn contender<'a>(name: &'static str, run: impl FnMut() -> Duration + 'a) -> 
 
 /// Median time of each contender over `rounds` interleaved rounds of a warm-up run and
 /// `runs` timed runs each. Contenders take turns round by round, so load from elsewhere on
-/// the machine spreads over all of them; a 5 ms pause before each turn lets the previous
-/// contender's idle threads go to sleep.
+/// the machine spreads over all of them, and every other round goes in reverse order, so
+/// that none always follows the same neighbour. A 5 ms pause before each turn lets the
+/// previous contender's idle threads go to sleep.
 pub fn measure(contenders: &mut [Contender<'_>], rounds: usize, runs: usize) -> Vec<Duration> {
     let mut times = vec![Vec::with_capacity(rounds * runs); contenders.len()];
-    for _ in 0..rounds {
-        for (contender, times) in contenders.iter_mut().zip(&mut times) {
+    for round in 0..rounds {
+        let mut order: Vec<usize> = (0..contenders.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for index in order {
+            let contender = &mut contenders[index];
             thread::sleep(Duration::from_millis(5));
             (contender.run)();
             for _ in 0..runs {
-                times.push((contender.run)());
+                times[index].push((contender.run)());
             }
         }
     }
@@ -110,6 +116,67 @@ pub fn ms(time: Duration) -> f64 {
 
 pub fn us(time: Duration) -> f64 {
     time.as_secs_f64() * 1e6
+}
+
+// ---------------------------------------------------------------------------------------------
+// Waiting for a quiet machine
+
+/// The share of CPU time the machine spent idle over `window`, from `/proc/stat`; `None`
+/// where it cannot be read.
+fn idle_share(window: Duration) -> Option<f64> {
+    fn sample() -> Option<(u64, u64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let fields: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|field| field.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal ...
+        let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
+        Some((idle, fields.iter().take(8).sum()))
+    }
+    let (idle0, total0) = sample()?;
+    thread::sleep(window);
+    let (idle1, total1) = sample()?;
+    let total = total1.saturating_sub(total0);
+    (total > 0).then(|| idle1.saturating_sub(idle0) as f64 / total as f64)
+}
+
+/// Before a figure: waits (up to `patience`) until the machine is at least 90% idle over
+/// a quarter of a second, so that other work on a shared machine disturbs the figure as
+/// little as it can. Prints what it found.
+pub fn settle(options: &Options, id: &str) {
+    let patience = if options.quick {
+        Duration::from_secs(5)
+    } else {
+        Duration::from_secs(60)
+    };
+    let start = Instant::now();
+    loop {
+        match idle_share(Duration::from_millis(250)) {
+            None => return,
+            Some(idle) if idle >= 0.9 => {
+                println!(
+                    "
+({id}: CPUs {:.0}% idle before it started)",
+                    idle * 100.0
+                );
+                return;
+            }
+            Some(idle) if start.elapsed() >= patience => {
+                println!(
+                    "
+({id}: CPUs only {:.0}% idle after waiting {:.0} s; measured anyway)",
+                    idle * 100.0,
+                    patience.as_secs_f64()
+                );
+                return;
+            }
+            Some(_) => {}
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,12 +17,14 @@ use parallel::{TaskError, ThreadPool};
 use rayon::prelude::*;
 
 use crate::support::{
-    contender, heading, measure, ms, table_head, timed, verdict, Options, Peer, Python, Row, Sense,
+    contender, heading, measure, ms, settle, table_head, timed, verdict, Options, Peer, Python,
+    Row, Sense,
 };
 
 /// Runs the selected thread figures and returns their summary rows.
 pub fn run(options: &Options, workers: usize) -> Vec<Row> {
     let python = if options.python {
+        settle(options, "Python threads.py");
         Python::run(
             "threads.py",
             &["--workers".to_owned(), workers.to_string()],
@@ -34,15 +36,19 @@ pub fn run(options: &Options, workers: usize) -> Vec<Row> {
     python.explain();
     let mut rows = Vec::new();
     if options.runs("t1") {
+        settle(options, "t1");
         rows.push(submit_result(options, workers, &python));
     }
     if options.runs("t2") {
+        settle(options, "t2");
         rows.extend(cheap_map(options, workers, &python));
     }
     if options.runs("t3") {
+        settle(options, "t3");
         rows.push(costly_map(options, workers));
     }
     if options.runs("t4") {
+        settle(options, "t4");
         rows.push(sleepers(options, &python));
     }
     rows
