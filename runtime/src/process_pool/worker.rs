@@ -10,8 +10,11 @@ use super::wire::{kind, Channel, Frame, RecvError, TaskPayload};
 use crate::error::panic_message;
 
 /// The environment variable that tells a starting program it is a worker, and how to reach
-/// its pool: `fd,parent_pid,max_frame,initializer` (see `spawn::command`).
+/// its pool: `fd,parent_pid,max_frame,initializer` (see `Worker::spawn`).
 pub(crate) const ENV: &str = "PARALLEL_WORKER";
+
+/// Where a worker finds its end of the channel as it starts: its standard input.
+pub(crate) const CHANNEL_FD: i32 = 0;
 
 /// Exit codes of a worker that stops on its own.
 pub(crate) mod exit {
@@ -72,11 +75,14 @@ impl Spec {
 
 /// The worker: watch the parent, initialize, then serve tasks until the channel closes.
 fn run(spec: Spec) -> i32 {
-    // SAFETY: the pool created this descriptor for this process alone (the child end of a
-    // socket pair, inherited across `exec` with nothing else holding it here), so taking
-    // ownership of it is sound.
-    let stream = unsafe { UnixStream::from_raw_fd(spec.fd) };
-    watch_parent(spec.fd, spec.parent);
+    arm_parent_death_signal();
+    let Ok(fd) = take_channel(spec.fd) else {
+        return exit::BAD_CHANNEL;
+    };
+    // SAFETY: `take_channel` returned a descriptor of its own making, a duplicate of the
+    // channel that the pool created for this process alone; nothing else owns it.
+    let stream = unsafe { UnixStream::from_raw_fd(fd) };
+    watch_parent(fd, spec.parent);
     let mut channel = Channel::new(stream, spec.max_frame);
     if let Some(name) = &spec.initializer {
         if let Err(message) = initialize(name) {
@@ -139,6 +145,44 @@ fn reply(channel: &mut Channel, frame: &Frame) -> std::io::Result<()> {
     }
 }
 
+/// On Linux, has the kernel kill this worker when the pool's thread that started it ends.
+/// (`watch_parent` then checks that the pool did not die before this.)
+fn arm_parent_death_signal() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `prctl(PR_SET_PDEATHSIG, signal)` only sets this process's parent-death
+    // signal; it touches no memory.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    }
+}
+
+/// Moves the channel from `fd` (standard input, where the pool put it) to a new
+/// close-on-exec descriptor, and puts `/dev/null` on standard input in its place, so the
+/// worker's code reads nothing from stdin, as before, and cannot read the channel.
+fn take_channel(fd: i32) -> std::io::Result<i32> {
+    let error = std::io::Error::last_os_error;
+    // SAFETY: `fcntl(F_DUPFD_CLOEXEC)` duplicates a descriptor; no memory is involved.
+    let channel = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if channel == -1 {
+        return Err(error());
+    }
+    // SAFETY: the path is a valid NUL-terminated string that outlives the call.
+    let null = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if null == -1 {
+        return Err(error());
+    }
+    // SAFETY: `dup2` and `close` act on descriptors only: `null` is ours, and `fd` now has a
+    // duplicate (`channel`), so replacing it loses nothing.
+    unsafe {
+        let moved = libc::dup2(null, fd);
+        libc::close(null);
+        if moved == -1 {
+            return Err(error());
+        }
+    }
+    Ok(channel)
+}
+
 /// Runs the initializer registered as `name`.
 fn initialize(name: &str) -> Result<(), String> {
     let entry = find(name).ok_or_else(|| format!("no initializer is registered as `{name}`"))?;
@@ -162,7 +206,7 @@ const HANG_UP: libc::c_short = libc::POLLHUP;
 /// Makes the worker exit as soon as its pool's process is gone, even in the middle of a task:
 /// a thread sleeps until the pool's end of the channel hangs up (the kernel closes it when
 /// the pool's process dies) and, if the parent is gone, ends the worker. On Linux the
-/// parent-death signal set at spawn does the same; this also covers other systems.
+/// parent-death signal armed at start-up does the same; this also covers other systems.
 fn watch_parent(fd: i32, parent: u32) {
     // SAFETY: `getppid` has no preconditions.
     if unsafe { libc::getppid() } as u32 != parent {
