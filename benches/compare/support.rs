@@ -1,6 +1,7 @@
 //! Measuring, printing, the Python runner and the summary table, shared by every figure.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -144,16 +145,19 @@ fn idle_share(window: Duration) -> Option<f64> {
     (total > 0).then(|| idle1.saturating_sub(idle0) as f64 / total as f64)
 }
 
-/// Before a figure: waits (up to `patience`) until the machine is at least 90% idle over
-/// a quarter of a second, so that other work on a shared machine disturbs the figure as
-/// little as it can. Prints what it found.
+/// What all the `settle` calls of one run may wait, in all, so that a busy machine cannot
+/// stretch the run much: the whole comparison stays within ten minutes.
+static WAIT_BUDGET_MS: AtomicU64 = AtomicU64::new(180_000);
+
+/// Before a figure: waits until the machine is at least 90% idle over a quarter of a
+/// second, so that other work on a shared machine disturbs the figure as little as it can;
+/// at most 30 s (5 s with `--quick`), and at most what is left of the run's budget. Prints
+/// what it found.
 pub fn settle(options: &Options, id: &str) {
-    let patience = if options.quick {
-        Duration::from_secs(5)
-    } else {
-        Duration::from_secs(60)
-    };
+    let limit = if options.quick { 5_000 } else { 30_000 };
+    let patience = Duration::from_millis(WAIT_BUDGET_MS.load(Ordering::Relaxed).min(limit));
     let start = Instant::now();
+    let _spend = Spend(start);
     loop {
         match idle_share(Duration::from_millis(250)) {
             None => return,
@@ -176,6 +180,18 @@ pub fn settle(options: &Options, id: &str) {
             }
             Some(_) => {}
         }
+    }
+}
+
+/// Takes the time since its start out of the wait budget when dropped.
+struct Spend(Instant);
+
+impl Drop for Spend {
+    fn drop(&mut self) {
+        let spent = self.0.elapsed().as_millis() as u64;
+        let _ = WAIT_BUDGET_MS.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            Some(left.saturating_sub(spent))
+        });
     }
 }
 
@@ -371,7 +387,8 @@ pub fn print_summary(rows: &[Row]) {
             let cell = match row.peers.iter().find(|(p, _)| *p == peer) {
                 Some(&(_, value)) => {
                     let ratio = row.ratio(value);
-                    if ratio < 1.0 {
+                    // Bold only what prints below 1.00.
+                    if ratio < 0.995 {
                         format!("**{ratio:.2}**")
                     } else {
                         format!("{ratio:.2}")
