@@ -12,12 +12,12 @@
 //! Target (issue 3): at most 1.1× the runtime call.
 
 use std::sync::LazyLock;
-use std::time::Duration;
 
 use parallel::{default_pool, parallel, pmap, ThreadPool};
 
 use crate::support::{
-    contender, heading, measure, settle, table_head, timed, verdict, Options, Row, Sense,
+    contender, heading, measure_pair, settle, table_head, timed, verdict, Contender, Options, Row,
+    Sense,
 };
 
 static POOL: LazyLock<ThreadPool> = LazyLock::new(|| {
@@ -75,26 +75,46 @@ pub fn run(options: &Options) -> Vec<Row> {
     rows
 }
 
-/// Prints a two-contender table (the macro, then the runtime call) and returns the ratio.
-fn compare(title: &str, unit: &str, count: f64, medians: &[Duration], names: [&str; 2]) -> f64 {
-    heading(title);
-    table_head(&["contender", unit, "× runtime call"]);
-    let per = |i: usize| medians[i].as_nanos() as f64 / count;
-    for (i, name) in names.iter().enumerate() {
-        println!("| {name} | {:.3} | {:.3} |", per(i), per(i) / per(1));
-    }
-    let ratio = per(0) / per(1);
-    println!(
-        "\ntarget: at most {TARGET}× the runtime call: {ratio:.3}× ({})",
-        verdict(ratio <= TARGET)
-    );
-    ratio
+/// How one figure is measured and named.
+struct Pair<'t> {
+    title: &'t str,
+    workload: &'t str,
+    /// The runtime call, as the target names it.
+    what: &'t str,
+    /// `ns` or `µs`, per `count` calls or items.
+    unit: &'static str,
+    per: &'static str,
+    count: f64,
+    rounds: usize,
+    runs: usize,
 }
 
-fn row(workload: &str, unit: &'static str, ours: f64, base: f64, what: &str) -> Row {
-    let ratio = ours / base;
-    Row::new(workload, unit, Sense::Cost, ours).target(format!(
-        "≤ {TARGET}× {what} ({base:.3} {unit}): {ratio:.3}×, {}",
+/// Measures the macro (first) against the runtime call (second), prints their table and
+/// returns the summary row. The ratio is the median of each round's ratio (see
+/// `measure_pair`).
+fn pair(options: &Options, figure: Pair<'_>, contenders: &mut [Contender<'_>]) -> Row {
+    let (medians, ratio) = measure_pair(contenders, options.rounds(figure.rounds), figure.runs);
+    let scale = if figure.unit == "µs" { 1e3 } else { 1.0 };
+    let per = |i: usize| medians[i].as_nanos() as f64 / scale / figure.count;
+    let unit = format!("{}/{}", figure.unit, figure.per);
+    heading(figure.title);
+    table_head(&["contender", &unit]);
+    for (i, contender) in contenders.iter().enumerate() {
+        println!("| {} | {:.3} |", contender.name, per(i));
+    }
+    println!(
+        "\nmedian of the rounds' ratios: {ratio:.3}×; target: at most {TARGET}× the runtime call ({})",
+        verdict(ratio <= TARGET)
+    );
+    let unit: &'static str = match (figure.unit, figure.per) {
+        ("µs", _) => "µs/task",
+        (_, "task") => "ns/task",
+        _ => "ns/item",
+    };
+    Row::new(figure.workload, unit, Sense::Cost, per(0)).target(format!(
+        "≤ {TARGET}× {} ({:.3} {unit}): {ratio:.3}×, {}",
+        figure.what,
+        per(1),
         verdict(ratio <= TARGET)
     ))
 }
@@ -139,18 +159,18 @@ fn call_result(options: &Options) -> Row {
             },
         ),
     ];
-    let medians = measure(&mut contenders, options.rounds(15), 3);
-    let names = [contenders[0].name, contenders[1].name];
     let title = format!("a1. a `#[parallel]` call + result against `submit`, {CALLS} tiny tasks");
-    compare(&title, "ns/task", CALLS as f64, &medians, names);
-    let ns = |i: usize| medians[i].as_nanos() as f64 / CALLS as f64;
-    row(
-        "a1 `#[parallel]` call + result",
-        "ns/task",
-        ns(0),
-        ns(1),
-        "`submit`",
-    )
+    let figure = Pair {
+        title: &title,
+        workload: "a1 `#[parallel]` call + result",
+        what: "`submit`",
+        unit: "ns",
+        per: "task",
+        count: CALLS as f64,
+        rounds: 15,
+        runs: 3,
+    };
+    pair(options, figure, &mut contenders)
 }
 
 fn pmap_map(options: &Options) -> Vec<Row> {
@@ -180,6 +200,26 @@ fn pmap_map(options: &Options) -> Vec<Row> {
             check(sum);
             time
         }),
+    ];
+    let title = format!("a2. `pmap!` against the runtime's `map`, {ITEMS} items of `x * x`");
+    let own = pair(
+        options,
+        Pair {
+            title: &format!("{title}: a `#[parallel]` function"),
+            workload: "a2 `pmap!` of a `#[parallel]` fn, 1M items",
+            what: "`map`",
+            unit: "ns",
+            per: "item",
+            count: ITEMS as f64,
+            rounds: 21,
+            runs: 5,
+        },
+        &mut contenders,
+    );
+    drop(contenders);
+    // The default pool has more workers than the machine has hardware threads (Python's
+    // default), which makes these two noisier than the pair above.
+    let mut contenders = vec![
         contender("`pmap!(plain_square, ..)` (default pool): sum", || {
             let (time, sum) = timed(|| {
                 pmap!(plain_square, inputs.iter().copied())
@@ -200,40 +240,21 @@ fn pmap_map(options: &Options) -> Vec<Row> {
             time
         }),
     ];
-    let medians = measure(&mut contenders, options.rounds(21), 5);
-    let names: Vec<&str> = contenders.iter().map(|c| c.name).collect();
-    let title = format!("a2. `pmap!` against the runtime's `map`, {ITEMS} items of `x * x`");
-    compare(
-        &format!("{title}: a `#[parallel]` function"),
-        "ns/item",
-        ITEMS as f64,
-        &medians[..2],
-        [names[0], names[1]],
+    let plain = pair(
+        options,
+        Pair {
+            title: &format!("{title}: a plain function"),
+            workload: "a2 `pmap!` of a plain fn, 1M items",
+            what: "`map`",
+            unit: "ns",
+            per: "item",
+            count: ITEMS as f64,
+            rounds: 21,
+            runs: 5,
+        },
+        &mut contenders,
     );
-    compare(
-        &format!("{title}: a plain function"),
-        "ns/item",
-        ITEMS as f64,
-        &medians[2..],
-        [names[2], names[3]],
-    );
-    let ns = |i: usize| medians[i].as_nanos() as f64 / ITEMS as f64;
-    vec![
-        row(
-            "a2 `pmap!` of a `#[parallel]` fn, 1M items",
-            "ns/item",
-            ns(0),
-            ns(1),
-            "`map`",
-        ),
-        row(
-            "a2 `pmap!` of a plain fn, 1M items",
-            "ns/item",
-            ns(2),
-            ns(3),
-            "`map`",
-        ),
-    ]
+    vec![own, plain]
 }
 
 fn remote_call(options: &Options) -> Row {
@@ -270,20 +291,20 @@ fn remote_call(options: &Options) -> Row {
             time
         }),
     ];
-    let medians = measure(&mut contenders, options.rounds(9), 3);
-    let names = [contenders[0].name, contenders[1].name];
     let title = format!(
         "a3. a `#[parallel(processes)]` call + result against `submit`, {REMOTE_CALLS} tiny tasks"
     );
-    compare(&title, "ns/task", REMOTE_CALLS as f64, &medians, names);
-    let us = |i: usize| medians[i].as_nanos() as f64 / 1e3 / REMOTE_CALLS as f64;
-    row(
-        "a3 `#[parallel(processes)]` call + result",
-        "µs/task",
-        us(0),
-        us(1),
-        "`submit`",
-    )
+    let figure = Pair {
+        title: &title,
+        workload: "a3 `#[parallel(processes)]` call + result",
+        what: "`submit`",
+        unit: "µs",
+        per: "task",
+        count: REMOTE_CALLS as f64,
+        rounds: 9,
+        runs: 3,
+    };
+    pair(options, figure, &mut contenders)
 }
 
 fn remote_pmap(options: &Options) -> Row {
@@ -309,18 +330,18 @@ fn remote_pmap(options: &Options) -> Row {
             time
         }),
     ];
-    let medians = measure(&mut contenders, options.rounds(9), 3);
-    let names = [contenders[0].name, contenders[1].name];
     let title = format!(
         "a4. `pmap!` of a `#[parallel(processes)]` function against `map`, {REMOTE_CALLS} items"
     );
-    compare(&title, "ns/item", REMOTE_CALLS as f64, &medians, names);
-    let ns = |i: usize| medians[i].as_nanos() as f64 / REMOTE_CALLS as f64;
-    row(
-        "a4 `pmap!` of a `#[parallel(processes)]` fn",
-        "ns/item",
-        ns(0),
-        ns(1),
-        "`map`",
-    )
+    let figure = Pair {
+        title: &title,
+        workload: "a4 `pmap!` of a `#[parallel(processes)]` fn",
+        what: "`map`",
+        unit: "ns",
+        per: "item",
+        count: REMOTE_CALLS as f64,
+        rounds: 11,
+        runs: 3,
+    };
+    pair(options, figure, &mut contenders)
 }

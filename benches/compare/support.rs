@@ -81,6 +81,36 @@ pub fn contender<'a>(name: &'static str, run: impl FnMut() -> Duration + 'a) -> 
 /// that none always follows the same neighbour. A 5 ms pause before each turn lets the
 /// previous contender's idle threads go to sleep.
 pub fn measure(contenders: &mut [Contender<'_>], rounds: usize, runs: usize) -> Vec<Duration> {
+    measure_all(contenders, rounds, runs)
+        .into_iter()
+        .map(median)
+        .collect()
+}
+
+/// As `measure`, for two contenders that run the same work two ways: the median of each,
+/// and the median over rounds of the first's median over the second's in that round. Both
+/// run back to back in every round, so a slow spell of the machine (or of the process's
+/// memory) touches both sides of each round's ratio alike.
+pub fn measure_pair(
+    contenders: &mut [Contender<'_>],
+    rounds: usize,
+    runs: usize,
+) -> (Vec<Duration>, f64) {
+    assert_eq!(contenders.len(), 2, "a pair");
+    let times = measure_all(contenders, rounds, runs);
+    let ratios: Vec<f64> = times[0]
+        .chunks(runs)
+        .zip(times[1].chunks(runs))
+        .map(|(a, b)| median(a.to_vec()).as_secs_f64() / median(b.to_vec()).as_secs_f64())
+        .collect();
+    let mut sorted = ratios;
+    sorted.sort_by(f64::total_cmp);
+    let ratio = sorted[sorted.len() / 2];
+    (times.into_iter().map(median).collect(), ratio)
+}
+
+/// Every timed run of each contender, in order: `runs` per round.
+fn measure_all(contenders: &mut [Contender<'_>], rounds: usize, runs: usize) -> Vec<Vec<Duration>> {
     let mut times = vec![Vec::with_capacity(rounds * runs); contenders.len()];
     for round in 0..rounds {
         let mut order: Vec<usize> = (0..contenders.len()).collect();
@@ -96,7 +126,7 @@ pub fn measure(contenders: &mut [Contender<'_>], rounds: usize, runs: usize) -> 
             }
         }
     }
-    times.into_iter().map(median).collect()
+    times
 }
 
 pub fn median(mut times: Vec<Duration>) -> Duration {
