@@ -49,7 +49,21 @@ where
     }
 }
 
-/// The iterator returned by [`as_completed`].
+/// The iterator returned by [`as_completed`]: each future once, as it finishes.
+///
+/// # Examples
+///
+/// ```
+/// use parallel_runtime::{as_completed, ThreadPool};
+///
+/// let pool = ThreadPool::new();
+/// let futures: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
+/// let finished = as_completed(&futures);
+/// assert_eq!(finished.len(), 3);
+/// let mut values: Vec<i32> = finished.map(|future| future.result().unwrap()).collect();
+/// values.sort();
+/// assert_eq!(values, [0, 1, 2]);
+/// ```
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct AsCompleted<W: Waitable> {
     watch: Watch<W>,
@@ -115,6 +129,19 @@ impl<W: Waitable> FusedIterator for AsCompleted<W> {}
 
 /// The iterator returned by [`AsCompleted::timeout`]: futures as they finish, then
 /// `Err(TaskError::TimedOut)` if the deadline passes first.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use parallel_runtime::{as_completed, ThreadPool};
+///
+/// let pool = ThreadPool::new();
+/// let futures: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
+/// // Everything finishes well within the deadline: no error comes out.
+/// let all: Result<Vec<_>, _> = as_completed(&futures).timeout(Duration::from_secs(30)).collect();
+/// assert_eq!(all.unwrap().len(), 3);
+/// ```
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct AsCompletedTimeout<W: Waitable> {
     inner: AsCompleted<W>,
@@ -127,7 +154,19 @@ impl<W: Waitable> AsCompletedTimeout<W> {
     ///
     /// # Examples
     ///
-    /// See [`AsCompleted::timeout`].
+    /// ```
+    /// use std::{sync::mpsc, time::Duration};
+    /// use parallel_runtime::{as_completed, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new();
+    /// let (go, wait_for_go) = mpsc::channel::<()>();
+    /// let stuck = pool.submit(move || wait_for_go.recv().is_ok());
+    /// let mut it = as_completed([("stuck", &stuck)]).timeout(Duration::from_millis(20));
+    /// assert!(it.next().unwrap().is_err());
+    /// let pending = it.into_pending();
+    /// assert_eq!(pending[0].0, "stuck");
+    /// go.send(()).unwrap();
+    /// ```
     pub fn into_pending(self) -> Vec<W> {
         self.inner.watch.into_rest()
     }

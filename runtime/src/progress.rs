@@ -52,7 +52,13 @@ impl<I: Iterator> Progress<I> {
     ///
     /// # Examples
     ///
-    /// See [`Progress`].
+    /// ```
+    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let mut doubled = pool.map(|x: u32| x * 2, 0..5).progress();
+    /// doubled.next();
+    /// doubled.next();
+    /// assert_eq!(doubled.position(), 2);
+    /// ```
     pub fn position(&self) -> u64 {
         self.bar.position()
     }

@@ -30,6 +30,19 @@ pub enum ReturnWhen {
 
 /// The futures given to [`wait`], split by whether they were done when it returned. Both
 /// keep input order.
+///
+/// # Examples
+///
+/// ```
+/// use parallel_runtime::{wait, ReturnWhen, ThreadPool};
+///
+/// let pool = ThreadPool::new();
+/// let futures = [("one", pool.submit(|| 1)), ("two", pool.submit(|| 2))];
+/// let waited = wait(futures, None, ReturnWhen::AllCompleted);
+/// assert!(waited.not_done.is_empty());
+/// let keys: Vec<&str> = waited.done.iter().map(|(key, _)| *key).collect();
+/// assert_eq!(keys, ["one", "two"]);
+/// ```
 #[derive(Debug)]
 pub struct Waited<W> {
     /// Finished, failed or cancelled.
