@@ -20,8 +20,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use parallel::{
-    as_completed, default_pool, parallel, pmap, wait, ProcessPool, ReturnWhen, TaskError,
-    ThreadPool,
+    as_completed, default_pool, parallel, pmap, wait, MapOptions, ProcessPool, ReturnWhen,
+    TaskError, ThreadPool,
 };
 
 /// A channel a task blocks on until the tour opens it: `(open, gate)`.
@@ -462,14 +462,14 @@ fn maps(out: &mut String) -> Result<(), Box<dyn Error>> {
 
     // In completion order (Python's imap_unordered): the quickest item comes out first.
     let unordered: Vec<u64> = pool
-        .map(
+        .map_with(
             |ms: u64| {
                 thread::sleep(Duration::from_millis(ms));
                 ms
             },
             [300, 200, 100, 0],
+            MapOptions::new().chunksize(1),
         )
-        .chunksize(1)
         .ordered(false)
         .collect::<Result<_, _>>()?;
     writeln!(
@@ -480,8 +480,11 @@ fn maps(out: &mut String) -> Result<(), Box<dyn Error>> {
     // Cheap items are batched automatically; `chunksize` fixes the batch size instead.
     let started = Instant::now();
     let sum: u64 = pool
-        .map(|x: u64| x * x, 0..1_000_000u64)
-        .chunksize(10_000)
+        .map_with(
+            |x: u64| x * x,
+            0..1_000_000u64,
+            MapOptions::new().chunksize(10_000),
+        )
         .sum::<Result<_, _>>()?;
     writeln!(out, "sum of 1,000,000 squares in batches of 10,000: {sum}")?;
     writeln!(out, "(took {} ms)", started.elapsed().as_millis())?;
@@ -499,14 +502,14 @@ fn maps(out: &mut String) -> Result<(), Box<dyn Error>> {
         .build()
         .expect("starting a thread");
     let timed: Vec<Result<u64, TaskError>> = one
-        .map(
+        .map_with(
             |ms: u64| {
                 thread::sleep(Duration::from_millis(ms));
                 ms
             },
             [0, 1000, 0],
+            MapOptions::new().chunksize(1),
         )
-        .chunksize(1)
         .timeout(Duration::from_millis(200))
         .collect();
     writeln!(

@@ -130,15 +130,20 @@ pub use parallel_macros::pmap;
 
 pub use parallel_runtime::as_completed;
 pub use parallel_runtime::default_pool;
+pub use parallel_runtime::promise;
 pub use parallel_runtime::wait;
+pub use parallel_runtime::wait_at_exit;
 pub use parallel_runtime::AsCompleted;
 pub use parallel_runtime::AsCompletedTimeout;
+pub use parallel_runtime::Deadline;
 pub use parallel_runtime::Future;
 pub use parallel_runtime::Map;
+pub use parallel_runtime::MapOptions;
 pub use parallel_runtime::ProcessPool;
 pub use parallel_runtime::ProcessPoolBuilder;
 #[cfg(feature = "progress")]
 pub use parallel_runtime::Progress;
+pub use parallel_runtime::Promise;
 pub use parallel_runtime::RemoteFn;
 pub use parallel_runtime::ReturnWhen;
 pub use parallel_runtime::TaskError;

@@ -97,8 +97,9 @@ pub fn process_pool(
     workers: Option<usize>,
     initializer: Option<&'static str>,
     max_tasks_per_child: Option<usize>,
+    retries: u32,
 ) -> ProcessPool {
-    let mut builder = ProcessPool::builder();
+    let mut builder = ProcessPool::builder().retries(retries);
     if let Some(workers) = workers {
         builder = builder.workers(workers);
     }
@@ -551,13 +552,11 @@ where
     })
 }
 
-/// The options after `;` in `pmap!`.
+/// The options after `;` in `pmap!`: the map's own, and the pool `threads = N` chose.
 #[derive(Debug, Clone, Copy)]
 pub struct MapOptions {
     pool: Option<&'static ThreadPool>,
-    chunksize: Option<usize>,
-    ordered: bool,
-    timeout: Option<Duration>,
+    map: parallel_runtime::MapOptions,
 }
 
 impl MapOptions {
@@ -566,9 +565,7 @@ impl MapOptions {
     pub fn new() -> Self {
         Self {
             pool: None,
-            chunksize: None,
-            ordered: true,
-            timeout: None,
+            map: parallel_runtime::MapOptions::new(),
         }
     }
 
@@ -580,19 +577,19 @@ impl MapOptions {
 
     /// `chunksize = N`
     pub fn chunksize(mut self, size: usize) -> Self {
-        self.chunksize = Some(size);
+        self.map = self.map.chunksize(size);
         self
     }
 
     /// `ordered = false`
     pub fn ordered(mut self, ordered: bool) -> Self {
-        self.ordered = ordered;
+        self.map = self.map.ordered(ordered);
         self
     }
 
     /// `timeout = ".."`
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.map = self.map.timeout(timeout);
         self
     }
 
@@ -621,7 +618,7 @@ impl MapOptions {
         I::Item: Send + 'static,
         T: Send + 'static,
     {
-        self.apply(self.pool.unwrap_or(default).map(func, items))
+        self.pool.unwrap_or(default).map_with(func, items, self.map)
     }
 
     /// Maps the registered `function` over `items` on `pool` (worker processes).
@@ -635,7 +632,7 @@ impl MapOptions {
         F: RemoteFn,
         I: Iterator<Item = F::Args>,
     {
-        self.apply(pool.map(function, items))
+        pool.map_with(function, items, self.map)
     }
 
     /// Maps a `#[parallel(processes)]` function over `items`: on the thread pool that
@@ -651,21 +648,9 @@ impl MapOptions {
         I: Iterator<Item = F::Args>,
     {
         match self.pool {
-            Some(threads) => self.apply(threads.map(move |args| function.call(args), items)),
+            Some(threads) => threads.map_with(move |args| function.call(args), items, self.map),
             None => self.run_remote(own, function, items),
         }
-    }
-
-    /// The options other than the pool, applied to `map`.
-    fn apply<I: Iterator, T>(self, map: Map<'static, I, T>) -> Map<'static, I, T> {
-        let mut map = map.ordered(self.ordered);
-        if let Some(size) = self.chunksize {
-            map = map.chunksize(size);
-        }
-        if let Some(timeout) = self.timeout {
-            map = map.timeout(timeout);
-        }
-        map
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use parallel::{as_completed, Future, TaskError, ThreadPool};
+use parallel::{as_completed, Deadline, Future, TaskError, ThreadPool};
 
 mod common;
 use common::{finished, gated, Gate, PATIENCE};
@@ -46,7 +46,17 @@ fn a_zero_timeout_yields_the_finished_then_times_out_and_never_the_pending() {
             Err(error) => break error,
         }
     };
-    assert_eq!(error, TaskError::TimedOut);
+    assert_eq!(
+        error,
+        TaskError::timed_out(Deadline::AsCompleted {
+            unfinished: 1,
+            total: 3
+        })
+    );
+    assert!(
+        error.to_string().contains("1 (of 3) futures unfinished"),
+        "{error}"
+    );
     assert!(it.next().is_none(), "nothing after the timeout");
     assert_eq!(yielded, [&done, &cancelled], "finished ones in input order");
     assert_eq!(it.into_pending(), [&pending]);
@@ -60,7 +70,13 @@ fn a_timeout_is_counted_from_the_call() {
     let pending = gated(&pool, &gate, 0);
     let started = Instant::now();
     let mut it = as_completed([&pending]).timeout(Duration::from_millis(100));
-    assert_eq!(it.next(), Some(Err(TaskError::TimedOut)));
+    assert_eq!(
+        it.next(),
+        Some(Err(TaskError::timed_out(Deadline::AsCompleted {
+            unfinished: 1,
+            total: 1
+        })))
+    );
     assert!(started.elapsed() >= Duration::from_millis(100));
     assert!(it.next().is_none());
     gate.open();
@@ -164,7 +180,8 @@ fn failed_and_cancelled_futures_are_completed_too() {
     let yielded: HashSet<_> = as_completed([&blocker, &queued, &failed]).collect();
     assert_eq!(yielded.len(), 3);
     assert_eq!(queued.result(), Err(TaskError::Cancelled));
-    assert_eq!(failed.result(), Err(TaskError::panicked("no")));
+    let error = failed.result().unwrap_err();
+    assert_eq!(error.panic_message(), Some("no"));
 }
 
 #[test]
@@ -231,7 +248,7 @@ fn race_completion_against_a_timeout() {
             match item {
                 Ok(future) => yielded.push(future),
                 Err(error) => {
-                    assert_eq!(error, TaskError::TimedOut);
+                    assert!(error.is_timed_out());
                     timed_out = true;
                 }
             }

@@ -62,7 +62,8 @@ fn await_yields_errors() {
     gate.open();
     futures::executor::block_on(async {
         assert_eq!(cancelled.await, Err(TaskError::Cancelled));
-        assert_eq!(panicked.await, Err(TaskError::panicked("async boom")));
+        let error = panicked.await.unwrap_err();
+        assert_eq!(error.panic_message(), Some("async boom"));
         assert_eq!(blocker.await, Ok(()));
     });
 }

@@ -7,7 +7,7 @@ use std::sync::{mpsc, Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use parallel::{as_completed, Future, TaskError, ThreadPool};
+use parallel::{as_completed, Deadline, Future, TaskError, ThreadPool};
 
 mod common;
 use common::{Gate, PATIENCE};
@@ -49,7 +49,8 @@ fn result_returns_the_value_then_taken() {
 fn an_error_is_returned_by_every_call() {
     let pool = ThreadPool::new();
     let future = pool.submit(|| -> u8 { panic!("bad input {}", 7) });
-    let expected = TaskError::panicked("bad input 7");
+    let expected = future.result().unwrap_err();
+    assert_eq!(expected.panic_message(), Some("bad input 7"));
     assert_eq!(future.result(), Err(expected.clone()));
     assert_eq!(future.result(), Err(expected.clone()));
     assert_eq!(future.try_result(), Some(Err(expected.clone())));
@@ -85,7 +86,7 @@ fn a_timed_out_wait_leaves_the_future_usable() {
     let future = pool.submit(|| "late");
     assert_eq!(
         future.result_timeout(Duration::from_millis(20)),
-        Err(TaskError::TimedOut)
+        Err(TaskError::timed_out(Deadline::Wait))
     );
     assert!(!future.wait_timeout(Duration::from_millis(20)));
     assert!(!future.is_done(), "a timeout changes nothing");
@@ -312,7 +313,8 @@ fn callbacks_see_errors_cancellation_and_taken_values() {
     let failed = pool.submit(|| -> i32 { panic!("oops") });
     failed.wait();
     failed.add_done_callback(report(&tx));
-    assert_eq!(rx.try_recv(), Ok(Err(TaskError::panicked("oops"))));
+    let error = rx.try_recv().unwrap().unwrap_err();
+    assert_eq!(error.panic_message(), Some("oops"));
 
     let taken = pool.submit(|| 3);
     assert_eq!(taken.result(), Ok(3));

@@ -8,7 +8,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use parallel::{default_pool, TaskError, ThreadPool};
+use parallel::{default_pool, Deadline, MapOptions, TaskError, ThreadPool};
 
 mod common;
 use common::{Gate, PATIENCE};
@@ -70,9 +70,10 @@ fn a_failed_item_yields_its_error_and_the_map_goes_on() {
     assert_eq!(results.len(), 10, "one result per item");
     for (x, result) in (0u32..).zip(&results) {
         if x % 4 == 1 {
+            let error = result.as_ref().unwrap_err();
             assert_eq!(
-                *result,
-                Err(TaskError::panicked(format!("item {x} failed")))
+                error.panic_message(),
+                Some(format!("item {x} failed").as_str())
             );
         } else {
             assert_eq!(*result, Ok(x));
@@ -84,22 +85,29 @@ fn a_failed_item_yields_its_error_and_the_map_goes_on() {
 fn failures_inside_a_batch_stay_in_place() {
     let pool = pool(2);
     let results: Vec<_> = pool
-        .map(
+        .map_with(
             |x: u32| if x == 5 || x == 6 { panic!("{x}") } else { x },
             0..12,
+            MapOptions::new().chunksize(4),
         )
-        .chunksize(4)
         .collect();
     let expected: Vec<_> = (0..12)
         .map(|x| {
             if x == 5 || x == 6 {
-                Err(TaskError::panicked(x.to_string()))
+                Err(x.to_string())
             } else {
                 Ok(x)
             }
         })
         .collect();
-    assert_eq!(results, expected);
+    let messages: Vec<_> = results
+        .iter()
+        .map(|result| match result {
+            Ok(x) => Ok(*x),
+            Err(error) => Err(error.panic_message().unwrap_or_default().to_owned()),
+        })
+        .collect();
+    assert_eq!(messages, expected);
 }
 
 #[test]
@@ -120,7 +128,7 @@ fn unordered_yields_in_completion_order() {
     let gate = Gate::default();
     let first = gate.clone();
     let mut it = pool
-        .map(
+        .map_with(
             move |x: u32| {
                 if x == 0 {
                     first.wait();
@@ -128,8 +136,8 @@ fn unordered_yields_in_completion_order() {
                 x
             },
             0..2,
+            MapOptions::new().chunksize(1),
         )
-        .chunksize(1)
         .ordered(false);
     assert_eq!(it.next(), Some(Ok(1)), "item 1 finished first");
     gate.open();
@@ -145,10 +153,9 @@ fn unordered_reports_failures_too() {
         .ordered(false)
         .collect();
     assert_eq!(results.len(), 6);
-    assert_eq!(
-        results.iter().filter(|r| r.is_err()).collect::<Vec<_>>(),
-        [&Err(TaskError::panicked("three"))]
-    );
+    let errors: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].panic_message(), Some("three"));
 }
 
 #[test]
@@ -159,7 +166,7 @@ fn an_explicit_chunksize_runs_items_in_batches_of_that_size() {
     let log = Arc::new(Mutex::new(HashMap::new()));
     let results: Vec<u32> = {
         let log = Arc::clone(&log);
-        pool.map(
+        pool.map_with(
             move |x: u32| {
                 let mut log = log.lock().unwrap();
                 let id = thread::current().id();
@@ -168,8 +175,8 @@ fn an_explicit_chunksize_runs_items_in_batches_of_that_size() {
                 x
             },
             0..20,
+            MapOptions::new().chunksize(5),
         )
-        .chunksize(5)
         .map(Result::unwrap)
         .collect()
     };
@@ -191,15 +198,13 @@ fn an_explicit_chunksize_runs_items_in_batches_of_that_size() {
 #[test]
 #[should_panic(expected = "`chunksize` must be at least 1")]
 fn a_zero_chunksize_is_refused() {
-    let pool = pool(1);
-    let _ = pool.map(|x: u32| x, 0..3).chunksize(0);
+    let _ = MapOptions::new().chunksize(0);
 }
 
 #[test]
 #[should_panic(expected = "`lookahead` must be at least 1")]
 fn a_zero_lookahead_is_refused() {
-    let pool = pool(1);
-    let _ = pool.map(|x: u32| x, 0..3).lookahead(0);
+    let _ = MapOptions::new().lookahead(0);
 }
 
 #[test]
@@ -207,7 +212,7 @@ fn options_set_after_the_map_began_are_refused() {
     let pool = pool(1);
     let mut it = pool.map(|x: u32| x, 0..3);
     assert_eq!(it.next(), Some(Ok(0)));
-    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || it.chunksize(2)));
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || it.ordered(false)));
     let payload = refused.err().expect("setting an option late panics");
     let message = payload
         .downcast_ref::<String>()
@@ -223,14 +228,13 @@ fn an_endless_input_runs_in_bounded_memory() {
     let (chunk, lookahead, wanted) = (10, 3, 100);
     let got: Vec<u64> = {
         let produced = Arc::clone(&produced);
-        pool.map(
+        pool.map_with(
             |x: u64| x * 2,
             (0u64..).inspect(move |_| {
                 produced.fetch_add(1, Ordering::SeqCst);
             }),
+            MapOptions::new().chunksize(chunk).lookahead(lookahead),
         )
-        .chunksize(chunk)
-        .lookahead(lookahead)
         .take(wanted)
         .map(Result::unwrap)
         .collect()
@@ -281,7 +285,7 @@ fn dropping_the_map_early_cancels_the_items_not_started() {
     let (started, on_start) = mpsc::channel();
     let mut it = {
         let (gate, executed) = (gate.clone(), Arc::clone(&executed));
-        pool.map(
+        pool.map_with(
             move |x: u32| {
                 executed.fetch_add(1, Ordering::SeqCst);
                 if x == 1 {
@@ -291,9 +295,8 @@ fn dropping_the_map_early_cancels_the_items_not_started() {
                 x
             },
             0..8,
+            MapOptions::new().chunksize(1).lookahead(8),
         )
-        .chunksize(1)
-        .lookahead(8)
     };
     assert_eq!(it.next(), Some(Ok(0)));
     on_start.recv_timeout(PATIENCE).unwrap(); // item 1 runs; items 2.. wait in the queue
@@ -326,7 +329,7 @@ fn the_timeout_is_measured_from_the_call() {
     // The second item ends about 600 ms after the call: within 500 ms of its own `next`, but
     // not within 500 ms of the call.
     assert_eq!(it.next(), Some(Ok(300)));
-    assert_eq!(it.next(), Some(Err(TaskError::TimedOut)));
+    assert_eq!(it.next(), Some(Err(TaskError::timed_out(Deadline::Map))));
     assert_eq!(it.next(), None, "the map ends at its timeout");
     drop(it);
     pool.shutdown(true, false);

@@ -104,7 +104,8 @@ fn a_failed_item_yields_its_error_and_the_map_goes_on() {
     let results: Vec<Result<u32, TaskError>> =
         pmap!(|x: u32| if x == 3 { panic!("three") } else { x }, 0..6).collect();
     assert_eq!(results.len(), 6);
-    assert_eq!(results[3], Err(TaskError::panicked("three")));
+    let error = results[3].as_ref().unwrap_err();
+    assert_eq!(error.panic_message(), Some("three"));
     assert!(results
         .iter()
         .enumerate()

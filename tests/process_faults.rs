@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use parallel::{parallel, Future, ProcessPool, RemoteFn, TaskError, WorkerExit};
+use parallel::{
+    parallel, Deadline, Future, MapOptions, ProcessPool, RemoteFn, TaskError, WorkerExit,
+};
 
 /// Long enough that only a broken runtime reaches it; tests never wait it out.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -209,12 +211,32 @@ fn a_panic_fails_its_task_with_the_message_and_the_worker_lives_on() {
     let pool = ProcessPool::builder().workers(1).build().unwrap();
     let worker = worker_of(&pool);
     let error = outcome(&pool.submit(misbehave, ("panic".to_owned(),))).unwrap_err();
-    let TaskError::Panicked { message, .. } = &error else {
+    let TaskError::Panicked {
+        message,
+        location,
+        process,
+        ..
+    } = &error
+    else {
         panic!("expected a panic, got {error:?}");
     };
+    assert_eq!(message, "a deliberate panic");
     assert_eq!(
-        message,
-        &format!("a deliberate panic (in worker process {})", worker.pid)
+        *process,
+        Some(worker.pid),
+        "the worker's id, in a field of its own"
+    );
+    let location = location.as_deref().expect("where it panicked");
+    assert!(
+        location.starts_with("tests/process_faults.rs:"),
+        "{location}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the task panicked in worker process {} at {location}: a deliberate panic",
+            worker.pid
+        )
     );
     assert_eq!(outcome(&pool.submit(square, (3,))), Ok(9));
     assert_eq!(worker_of(&pool), worker, "a panic does not cost the worker");
@@ -238,7 +260,7 @@ fn an_abort_is_signal_6() {
     );
     assert_eq!(
         error.to_string(),
-        "the worker process running the task killed by signal 6 (SIGABRT)"
+        "the worker process running the task was killed by signal 6 (SIGABRT)"
     );
 }
 
@@ -352,7 +374,12 @@ fn a_task_past_its_deadline_is_timed_out_and_its_worker_killed() {
     let first = worker_of(&pool);
     let sleeper = pool.submit(nap, (PATIENCE.as_millis() as u64,));
     let queued = pool.submit(square, (5,));
-    assert_eq!(outcome(&sleeper), Err(TaskError::TimedOut));
+    assert_eq!(
+        outcome(&sleeper),
+        Err(TaskError::timed_out(Deadline::Task {
+            timeout: Duration::from_millis(300)
+        }))
+    );
     assert_eq!(outcome(&queued), Ok(25), "the task queued behind it runs");
     let second = worker_of(&pool);
     assert_ne!(second, first, "a new worker took over");
@@ -471,16 +498,22 @@ fn a_crash_in_a_map_fails_only_the_batch_it_was_in() {
     let pool = ProcessPool::builder().workers(2).build().unwrap();
     let died = TaskError::worker_died(WorkerExit::Signal(libc::SIGABRT));
     let one_by_one: Vec<_> = pool
-        .map(abort_on_7, (0..20).map(|x| (x,)))
-        .chunksize(1)
+        .map_with(
+            abort_on_7,
+            (0..20).map(|x| (x,)),
+            MapOptions::new().chunksize(1),
+        )
         .collect();
     for (x, result) in (0..).zip(one_by_one) {
         let expected = if x == 7 { Err(died.clone()) } else { Ok(x) };
         assert_eq!(result, expected, "item {x}");
     }
     let batched: Vec<_> = pool
-        .map(abort_on_7, (0..20).map(|x| (x,)))
-        .chunksize(5)
+        .map_with(
+            abort_on_7,
+            (0..20).map(|x| (x,)),
+            MapOptions::new().chunksize(5),
+        )
         .collect();
     for (x, result) in (0..).zip(batched) {
         let expected = if (5..10).contains(&x) {
@@ -581,10 +614,11 @@ fn broken_without_a_respawn_loop(which: &str, call: fn() -> Future<u32>, reason:
 #[test]
 #[cfg_attr(miri, ignore)]
 fn a_panicking_initializer_breaks_the_pool_without_a_respawn_loop() {
+    broken_without_a_respawn_loop("panic", *needs_a_database, ": no database");
     broken_without_a_respawn_loop(
         "panic",
         *needs_a_database,
-        "a worker's initializer failed: the initializer panicked: no database",
+        "a worker's initializer failed: the initializer panicked at tests/process_faults.rs:",
     );
 }
 

@@ -17,7 +17,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use parallel::{
-    as_completed, parallel, pmap, wait, Future, Map, ProcessPool, ReturnWhen, TaskError, ThreadPool,
+    as_completed, parallel, pmap, wait, Deadline, Future, Map, MapOptions, ProcessPool, ReturnWhen,
+    TaskError, ThreadPool,
 };
 
 /// Long enough that only a broken runtime reaches it; tests never wait it out.
@@ -138,16 +139,16 @@ trait Pool: Sized {
     fn square(&self, x: u64) -> Future<u64>;
     fn gated(&self, started: &str, gate: &str, value: u32) -> Future<u32>;
     fn fail(&self, message: &str) -> Future<u32>;
-    fn map_gated<I>(&self, items: I) -> Map<'_, I::IntoIter, u32>
+    fn map_gated<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, u32>
     where
         I: IntoIterator<Item = (String, String, u32)>;
-    fn map_checked<I>(&self, items: I) -> Map<'_, I::IntoIter, u32>
+    fn map_checked<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, u32>
     where
         I: IntoIterator<Item = (u32,)>;
-    fn map_nap<I>(&self, items: I) -> Map<'_, I::IntoIter, u64>
+    fn map_nap<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, u64>
     where
         I: IntoIterator<Item = (u64,)>;
-    fn map_place<I>(&self, items: I) -> Map<'_, I::IntoIter, String>
+    fn map_place<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, String>
     where
         I: IntoIterator<Item = (u32,)>;
     fn shutdown(&self, wait: bool, cancel_futures: bool);
@@ -178,32 +179,32 @@ impl Pool for ProcessPool {
         self.submit(fail, (message.to_owned(),))
     }
 
-    fn map_gated<I>(&self, items: I) -> Map<'_, I::IntoIter, u32>
+    fn map_gated<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, u32>
     where
         I: IntoIterator<Item = (String, String, u32)>,
     {
-        self.map(gated, items)
+        self.map_with(gated, items, options)
     }
 
-    fn map_checked<I>(&self, items: I) -> Map<'_, I::IntoIter, u32>
+    fn map_checked<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, u32>
     where
         I: IntoIterator<Item = (u32,)>,
     {
-        self.map(checked, items)
+        self.map_with(checked, items, options)
     }
 
-    fn map_nap<I>(&self, items: I) -> Map<'_, I::IntoIter, u64>
+    fn map_nap<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, u64>
     where
         I: IntoIterator<Item = (u64,)>,
     {
-        self.map(nap, items)
+        self.map_with(nap, items, options)
     }
 
-    fn map_place<I>(&self, items: I) -> Map<'_, I::IntoIter, String>
+    fn map_place<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, String>
     where
         I: IntoIterator<Item = (u32,)>,
     {
-        self.map(place, items)
+        self.map_with(place, items, options)
     }
 
     fn shutdown(&self, wait: bool, cancel_futures: bool) {
@@ -234,32 +235,32 @@ impl Pool for ThreadPool {
         self.submit(move || fail::sync(message))
     }
 
-    fn map_gated<I>(&self, items: I) -> Map<'_, I::IntoIter, u32>
+    fn map_gated<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, u32>
     where
         I: IntoIterator<Item = (String, String, u32)>,
     {
-        self.map(|(s, g, v)| gated::sync(s, g, v), items)
+        self.map_with(|(s, g, v)| gated::sync(s, g, v), items, options)
     }
 
-    fn map_checked<I>(&self, items: I) -> Map<'_, I::IntoIter, u32>
+    fn map_checked<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, u32>
     where
         I: IntoIterator<Item = (u32,)>,
     {
-        self.map(|(x,)| checked::sync(x), items)
+        self.map_with(|(x,)| checked::sync(x), items, options)
     }
 
-    fn map_nap<I>(&self, items: I) -> Map<'_, I::IntoIter, u64>
+    fn map_nap<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, u64>
     where
         I: IntoIterator<Item = (u64,)>,
     {
-        self.map(|(ms,)| nap::sync(ms), items)
+        self.map_with(|(ms,)| nap::sync(ms), items, options)
     }
 
-    fn map_place<I>(&self, items: I) -> Map<'_, I::IntoIter, String>
+    fn map_place<I>(&self, items: I, options: MapOptions) -> Map<'_, I::IntoIter, String>
     where
         I: IntoIterator<Item = (u32,)>,
     {
-        self.map(|(x,)| place::sync(x), items)
+        self.map_with(|(x,)| place::sync(x), items, options)
     }
 
     fn shutdown(&self, wait: bool, cancel_futures: bool) {
@@ -335,11 +336,10 @@ fn a_panic_fails_its_task_and_the_pool_goes_on<P: Pool>() {
         let TaskError::Panicked { message, .. } = &error else {
             panic!("expected a panic, got {error:?}");
         };
-        // A worker process adds which process it was.
-        assert!(message.starts_with(&format!("bad input {i}")), "{message}");
-        assert!(error
-            .to_string()
-            .starts_with("the task panicked: bad input"));
+        assert_eq!(message, &format!("bad input {i}"));
+        let text = error.to_string();
+        assert!(text.starts_with("the task panicked "), "{text}");
+        assert!(text.ends_with(&format!(": bad input {i}")), "{text}");
         assert_eq!(outcome(&pool.square(i)), Ok(i * i));
     }
 }
@@ -350,7 +350,7 @@ fn a_timed_out_wait_leaves_the_future_usable<P: Pool>() {
     let held = pool.hold(&scratch, "started", "gate");
     assert_eq!(
         held.result_timeout(Duration::from_millis(20)),
-        Err(TaskError::TimedOut)
+        Err(TaskError::timed_out(Deadline::Wait))
     );
     assert!(!held.wait_timeout(Duration::from_millis(20)));
     assert!(!held.is_done(), "a timed-out wait changes nothing");
@@ -512,7 +512,13 @@ fn as_completed_times_out_and_keeps_the_pending<P: Pool>() {
     let started = Instant::now();
     let mut it = as_completed([&held, &done]).timeout(Duration::from_millis(100));
     assert_eq!(it.next(), Some(Ok(&done)));
-    assert_eq!(it.next(), Some(Err(TaskError::TimedOut)));
+    assert_eq!(
+        it.next(),
+        Some(Err(TaskError::timed_out(Deadline::AsCompleted {
+            unfinished: 1,
+            total: 2
+        })))
+    );
     assert!(started.elapsed() >= Duration::from_millis(100));
     assert!(it.next().is_none());
     assert_eq!(it.into_pending(), [&held]);
@@ -587,12 +593,14 @@ fn map_yields_in_input_order<P: Pool>() {
     let pool = P::start(4);
     // Later items finish first: their naps are shorter.
     let results: Vec<_> = pool
-        .map_nap([(400,), (300,), (200,), (100,), (0,)])
-        .chunksize(1)
+        .map_nap(
+            [(400,), (300,), (200,), (100,), (0,)],
+            MapOptions::new().chunksize(1),
+        )
         .collect();
     assert_eq!(results, [Ok(400), Ok(300), Ok(200), Ok(100), Ok(0)]);
     let many: Vec<u64> = pool
-        .map_nap((0..1000).map(|_| (0,)))
+        .map_nap((0..1000).map(|_| (0,)), MapOptions::new())
         .map(Result::unwrap)
         .collect();
     assert_eq!(many.len(), 1000);
@@ -601,8 +609,7 @@ fn map_yields_in_input_order<P: Pool>() {
 fn map_failures_stay_in_place<P: Pool>() {
     let pool = P::start(2);
     let results: Vec<_> = pool
-        .map_checked((0..12).map(|x| (x,)))
-        .chunksize(4)
+        .map_checked((0..12).map(|x| (x,)), MapOptions::new().chunksize(4))
         .collect();
     assert_eq!(results.len(), 12);
     for (x, result) in results.into_iter().enumerate() {
@@ -627,7 +634,9 @@ fn map_unordered_yields_the_first_finished_first<P: Pool>() {
         (String::new(), String::new(), 1),
         (String::new(), String::new(), 2),
     ];
-    let mut it = pool.map_gated(items).chunksize(1).ordered(false);
+    let mut it = pool
+        .map_gated(items, MapOptions::new().chunksize(1))
+        .ordered(false);
     let first = it.next().unwrap().unwrap();
     assert_ne!(first, 0);
     scratch.open("gate");
@@ -640,8 +649,7 @@ fn map_unordered_yields_the_first_finished_first<P: Pool>() {
 fn map_chunksize_keeps_a_batch_in_one_worker<P: Pool>() {
     let pool = P::start(2);
     let places: Vec<String> = pool
-        .map_place((0..20).map(|x| (x,)))
-        .chunksize(5)
+        .map_place((0..20).map(|x| (x,)), MapOptions::new().chunksize(5))
         .map(Result::unwrap)
         .collect();
     assert_eq!(places.len(), 20);
@@ -660,9 +668,11 @@ fn map_timeout_is_counted_from_the_call<P: Pool>() {
     ];
     let called = Instant::now();
     let timeout = Duration::from_secs(3);
-    let mut it = pool.map_gated(items).chunksize(1).timeout(timeout);
+    let mut it = pool
+        .map_gated(items, MapOptions::new().chunksize(1))
+        .timeout(timeout);
     assert_eq!(it.next(), Some(Ok(1)));
-    assert_eq!(it.next(), Some(Err(TaskError::TimedOut)));
+    assert_eq!(it.next(), Some(Err(TaskError::timed_out(Deadline::Map))));
     assert!(called.elapsed() >= timeout);
     assert_eq!(it.next(), None, "the map ends at its timeout");
     drop(it);
@@ -678,7 +688,7 @@ fn dropping_the_map_cancels_what_has_not_started<P: Pool>() {
             (ran, if i == 1 { gate } else { String::new() }, i)
         })
         .collect();
-    let mut it = pool.map_gated(items).chunksize(1).lookahead(8);
+    let mut it = pool.map_gated(items, MapOptions::new().chunksize(1).lookahead(8));
     assert_eq!(it.next(), Some(Ok(0)));
     scratch.await_file("ran-1"); // item 1 runs, held at the gate
     drop(it);
@@ -693,13 +703,15 @@ fn dropping_the_map_cancels_what_has_not_started<P: Pool>() {
 
 fn map_of_nothing_yields_nothing<P: Pool>() {
     let pool = P::start(1);
-    assert_eq!(pool.map_checked(Vec::new()).count(), 0);
+    assert_eq!(pool.map_checked(Vec::new(), MapOptions::new()).count(), 0);
 }
 
 fn map_after_shutdown_fails_every_item<P: Pool>() {
     let pool = P::start(1);
     pool.shutdown(true, false);
-    let results: Vec<_> = pool.map_checked([(1,), (2,), (4,)]).collect();
+    let results: Vec<_> = pool
+        .map_checked([(1,), (2,), (4,)], MapOptions::new())
+        .collect();
     assert_eq!(results, vec![Err(TaskError::ShutDown); 3]);
 }
 
@@ -847,8 +859,11 @@ fn max_frame_refuses_big_arguments_and_big_results() {
     // The pool goes on, and a map's oversized batch fails only its items.
     assert_eq!(outcome(&pool.submit(length, (vec![1; 10],))), Ok(10));
     let results: Vec<_> = pool
-        .map(length, [(vec![0; 10],), (vec![0; 2048],), (vec![0; 20],)])
-        .chunksize(1)
+        .map_with(
+            length,
+            [(vec![0; 10],), (vec![0; 2048],), (vec![0; 20],)],
+            MapOptions::new().chunksize(1),
+        )
         .collect();
     assert_eq!(results[0], Ok(10));
     assert!(results[1].as_ref().is_err_and(TaskError::is_codec));
@@ -938,8 +953,7 @@ fn each_batch_of_a_map_runs_whole_in_one_worker() {
         .build()
         .unwrap();
     let places: Vec<String> = pool
-        .map(place, (0..20).map(|x| (x,)))
-        .chunksize(5)
+        .map_with(place, (0..20).map(|x| (x,)), MapOptions::new().chunksize(5))
         .map(Result::unwrap)
         .collect();
     let batches: Vec<&[String]> = places.chunks(5).collect();

@@ -10,7 +10,7 @@ use std::sync::{mpsc, Arc, Barrier, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use parallel::{as_completed, default_pool, wait, ReturnWhen, TaskError, ThreadPool};
+use parallel::{as_completed, default_pool, wait, Deadline, ReturnWhen, TaskError, ThreadPool};
 
 mod common;
 use common::{Gate, PATIENCE};
@@ -74,10 +74,15 @@ fn a_panic_becomes_the_tasks_error_and_the_worker_survives() {
         let failed = pool.submit(move || -> u32 { panic!("task {i} failed") });
         let error = failed.result().unwrap_err();
         assert!(error.is_panicked());
-        assert_eq!(error, TaskError::panicked(format!("task {i} failed")));
         assert_eq!(
-            error.to_string(),
-            format!("the task panicked: task {i} failed")
+            error.panic_message(),
+            Some(format!("task {i} failed").as_str())
+        );
+        let text = error.to_string();
+        assert!(
+            text.starts_with("the task panicked at tests/thread_pool.rs:")
+                && text.ends_with(&format!(": task {i} failed")),
+            "{text}"
         );
     }
     let name = pool.submit(thread_name);
@@ -115,8 +120,8 @@ fn a_panic_without_a_string_payload_is_reported() {
         .result()
         .unwrap_err();
     assert_eq!(
-        error,
-        TaskError::panicked("a panic with a payload that is not a string")
+        error.panic_message(),
+        Some("a panic with a payload that is not a string")
     );
 }
 
@@ -477,7 +482,12 @@ fn submit_with_timeout_fails_a_task_that_runs_too_long() {
         let gate = gate.clone();
         pool.submit_with_timeout(move || gate.wait(), Duration::from_millis(50))
     };
-    assert_eq!(slow.result_timeout(PATIENCE), Err(TaskError::TimedOut));
+    assert_eq!(
+        slow.result_timeout(PATIENCE),
+        Err(TaskError::timed_out(Deadline::Task {
+            timeout: Duration::from_millis(50)
+        }))
+    );
     assert!(slow.is_done());
     gate.open(); // the task itself runs on to its end, then the worker is free again
     let quick = pool.submit_with_timeout(|| 7, PATIENCE);

@@ -96,6 +96,7 @@ fn registered_name(parts: &Parts) -> String {
 fn expand_pool(args: &Args, name: &syn::Ident) -> TokenStream {
     let workers = expand::expand_count(args.get("processes"));
     let tasks = expand::expand_count(args.get("max_tasks_per_child"));
+    let retries = expand_retries(args);
     let initializer = match args.get("initializer") {
         Some(_) => quote! { ::core::option::Option::Some(#name::__INITIALIZER) },
         None => quote! { ::core::option::Option::None },
@@ -103,10 +104,18 @@ fn expand_pool(args: &Args, name: &syn::Ident) -> TokenStream {
     quote! {
         static POOL: ::parallel::__private::LazyLock<::parallel::ProcessPool> =
             ::parallel::__private::LazyLock::new(|| {
-                ::parallel::__private::process_pool(#workers, #initializer, #tasks)
+                ::parallel::__private::process_pool(#workers, #initializer, #tasks, #retries)
             });
         ::parallel::__private::LazyLock::force(&POOL)
     }
+}
+
+/// The `retries = N` setting, 0 when not given.
+fn expand_retries(args: &Args) -> TokenStream {
+    let retries = args
+        .get("retries")
+        .map_or(0, |arg| values::whole(arg).expect("validated"));
+    quote! { #retries }
 }
 
 /// `impl RemoteFn for name`: its argument and result types, checked to be serializable here.
@@ -227,6 +236,7 @@ pub(crate) fn pmap(input: &Pmap, options: &Args) -> TokenStream {
         ),
     };
     let workers = expand::expand_count(options.get("processes"));
+    let retries = expand_retries(options);
     let map_options = expand::expand_map_options(options);
     let registration = register(
         &[],
@@ -244,7 +254,7 @@ pub(crate) fn pmap(input: &Pmap, options: &Args) -> TokenStream {
         #registration
         static __PARALLEL_POOL: ::parallel::__private::LazyLock<::parallel::ProcessPool> =
             ::parallel::__private::LazyLock::new(|| {
-                ::parallel::__private::process_pool(#workers, ::core::option::Option::None, ::core::option::Option::None)
+                ::parallel::__private::process_pool(#workers, ::core::option::Option::None, ::core::option::Option::None, #retries)
             });
         ::parallel::__private::pmap_process::<(#(#shape,)*), _, _, _>(
             #types_of,

@@ -31,7 +31,7 @@ impl Parse for Arg {
 }
 
 /// The settings the attribute knows, in the order its docs list them.
-pub(crate) const ATTRIBUTE_KEYS: [&str; 7] = [
+pub(crate) const ATTRIBUTE_KEYS: [&str; 8] = [
     "threads",
     "processes",
     "pool",
@@ -39,16 +39,18 @@ pub(crate) const ATTRIBUTE_KEYS: [&str; 7] = [
     "timeout",
     "max_tasks_per_child",
     "initializer",
+    "retries",
 ];
 
 /// The options `pmap!` knows.
-pub(crate) const PMAP_KEYS: [&str; 6] = [
+pub(crate) const PMAP_KEYS: [&str; 7] = [
     "threads",
     "processes",
     "chunksize",
     "ordered",
     "timeout",
     "progress",
+    "retries",
 ];
 
 /// Settings by name; each appears at most once.

@@ -38,6 +38,7 @@ pub(crate) const MAX_ARGUMENTS: usize = 12;
 pub(crate) fn pmap(input: &Pmap, options: &Args, diag: &mut Diagnostics) {
     check_values(options, diag);
     check_one_pool(options, diag);
+    check_process_settings(options, diag);
     check_has_iterables(input, diag);
     check_closure_arity(input, diag);
     if options.has("processes") {
@@ -66,6 +67,7 @@ fn check_values(args: &Args, diag: &mut Diagnostics) {
             .map(|arg| values::path(arg, "setup").map(drop)),
         args.get("ordered").map(|arg| values::flag(arg).map(drop)),
         args.get("progress").map(|arg| values::flag(arg).map(drop)),
+        args.get("retries").map(|arg| values::whole(arg).map(drop)),
     ];
     for error in results.into_iter().flatten().filter_map(Result::err) {
         diag.push(error);
@@ -133,16 +135,23 @@ fn check_own_pool_settings(args: &Args, diag: &mut Diagnostics) {
     }
 }
 
-// Recycling a worker after N tasks only means something for processes.
+// Recycling a worker after N tasks, and running a task again after its worker died, only
+// mean something for processes (a thread that panics is a task's error, not a death).
 fn check_process_settings(args: &Args, diag: &mut Diagnostics) {
-    if let Some(arg) = args
-        .get("max_tasks_per_child")
-        .filter(|_| !args.has("processes"))
-    {
-        diag.error(
-            arg.key.span(),
-            "`max_tasks_per_child` recycles worker processes; add `processes` or drop it",
-        );
+    if args.has("processes") {
+        return;
+    }
+    let what = [
+        ("max_tasks_per_child", "recycles worker processes"),
+        ("retries", "runs a task again when its worker process dies"),
+    ];
+    for (key, does) in what {
+        if let Some(arg) = args.get(key) {
+            diag.error(
+                arg.key.span(),
+                format!("`{key}` {does}; add `processes` or drop it"),
+            );
+        }
     }
 }
 

@@ -53,6 +53,31 @@ pub(crate) fn count(arg: &Arg, what: &str) -> Result<Option<usize>> {
     }
 }
 
+/// A whole number that may be 0, as in `retries = 2`; the bare word is not enough.
+pub(crate) fn whole(arg: &Arg) -> Result<u32> {
+    let key = &arg.key;
+    let Some(value) = &arg.value else {
+        return Err(syn::Error::new_spanned(
+            key,
+            format!("`{key}` needs a value: write `{key} = 2`"),
+        ));
+    };
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse::<u32>().map_err(|_| {
+            syn::Error::new_spanned(
+                value,
+                format!("`{key}` takes a whole number: write `{key} = 2`"),
+            )
+        }),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            format!("`{key}` takes a whole number: write `{key} = 2`"),
+        )),
+    }
+}
+
 /// A duration string, as in `timeout = "2s"`.
 pub(crate) fn duration(arg: &Arg) -> Result<Duration> {
     let key = &arg.key;

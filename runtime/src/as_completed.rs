@@ -3,7 +3,7 @@
 use std::iter::FusedIterator;
 use std::time::{Duration, Instant};
 
-use crate::error::TaskError;
+use crate::error::{Deadline, TaskError};
 use crate::waitable::{distinct, Waitable};
 use crate::watch::Watch;
 
@@ -183,7 +183,10 @@ impl<W: Waitable> Iterator for AsCompletedTimeout<W> {
             Some(item) => item.map(Ok),
             None => {
                 self.expired = true;
-                Some(Err(TaskError::TimedOut))
+                Some(Err(TaskError::timed_out(Deadline::AsCompleted {
+                    unfinished: self.inner.left,
+                    total: self.inner.watch.len(),
+                })))
             }
         }
     }

@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
+use crate::panic;
 use crate::sync::lock;
 
 type Action = Box<dyn FnOnce() + Send>;
@@ -93,8 +94,12 @@ fn run(timer: &'static Timer) {
             Some(Reverse(first)) if first.at <= now => {
                 let Reverse(entry) = queue.heap.pop().expect("peeked just above");
                 drop(queue);
-                // Actions only complete futures, whose callbacks are already guarded.
-                (entry.action)();
+                // An action completes a future (its callbacks are guarded) and may drop the
+                // last reference to a task, whose closure is user code: its `Drop` must not
+                // end this thread, which every later deadline needs.
+                if let Err(error) = panic::catch(entry.action) {
+                    eprintln!("parallel: a drop panicked on the timer thread (ignored): {error}");
+                }
                 queue = lock(&timer.queue);
             }
             Some(Reverse(first)) => {

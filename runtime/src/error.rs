@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::time::Duration;
 
 /// Why a [`Future`](crate::Future) holds no value.
 ///
@@ -12,7 +13,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::{TaskError, ThreadPool};
+/// use parallel::{TaskError, ThreadPool};
 ///
 /// let pool = ThreadPool::new();
 /// let err = pool.submit(|| -> u32 { panic!("bad input") }).result().unwrap_err();
@@ -23,25 +24,35 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TaskError {
-    /// The task panicked. `message` is the panic's message (or a note that the payload
-    /// was not a string).
+    /// The task panicked. Nothing is printed when it happens (as Python keeps a task's
+    /// exception in its future): the message and where it was raised are here.
     #[non_exhaustive]
     Panicked {
-        /// The panic message.
+        /// The panic message (or a note that the payload was not a string).
         message: String,
+        /// Where the panic was raised, `file:line:column`, when known.
+        location: Option<String>,
+        /// The id of the worker process the task panicked in; `None` for a thread.
+        process: Option<u32>,
     },
     /// The task was cancelled before it started, by [`Future::cancel`](crate::Future::cancel),
-    /// by `shutdown(.., cancel_futures = true)`, or by dropping a `map` iterator.
+    /// by `shutdown(.., cancel_futures = true)`, or by dropping a `map` iterator; or a running
+    /// process task was stopped with [`Future::kill`](crate::Future::kill).
     Cancelled,
-    /// A deadline passed: the wait's (`result_timeout`, `as_completed`, a map's timeout) or the
-    /// task's own. After a wait's timeout the future is still pending and can be waited on
-    /// again; check [`Future::is_done`](crate::Future::is_done) to tell the two apart.
-    TimedOut,
+    /// A deadline passed; [`Deadline`] says which. After a wait gave up
+    /// ([`Deadline::Wait`]) the future is still pending and can be waited on again.
+    #[non_exhaustive]
+    TimedOut {
+        /// Which deadline passed.
+        deadline: Deadline,
+    },
     /// The worker process running the task died.
     #[non_exhaustive]
     WorkerDied {
-        /// How it ended.
+        /// How it ended (the last one, if the task was retried).
         exit: WorkerExit,
+        /// How many times the task was tried: 1, or more with `retries`.
+        attempts: u32,
     },
     /// The pool was shut down before the task could be submitted or started.
     ShutDown,
@@ -56,11 +67,55 @@ pub enum TaskError {
     /// process.
     #[non_exhaustive]
     Codec {
-        /// What went wrong.
+        /// What went wrong, with the message of the type's own `Serialize` or `Deserialize`
+        /// if that is what failed.
         message: String,
     },
     /// The future's value was already taken by an earlier `result` call or `.await`.
     Taken,
+    /// The [`Promise`](crate::Promise) of this future was dropped without completing it.
+    Abandoned,
+}
+
+/// Which deadline passed, for [`TaskError::TimedOut`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use parallel::{Deadline, ThreadPool};
+///
+/// let pool = ThreadPool::new();
+/// let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+/// let future = pool.submit(move || wait_for_go.recv().is_ok());
+/// let error = future.result_timeout(Duration::from_millis(10)).unwrap_err();
+/// assert!(matches!(error, parallel::TaskError::TimedOut { deadline: Deadline::Wait, .. }));
+/// go.send(()).unwrap();
+/// assert_eq!(future.result(), Ok(true), "a wait that gave up leaves the future usable");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Deadline {
+    /// A wait gave up (`result_timeout`): the task has not failed, it is still pending or
+    /// running, and the future can be waited on again.
+    Wait,
+    /// The task ran longer than its own `timeout` (counted from when it started). A process
+    /// task's worker was killed; a thread cannot be stopped, so its value is dropped.
+    Task {
+        /// The task's timeout.
+        timeout: Duration,
+    },
+    /// A map's `timeout` (counted from the call) passed before its next item finished: the
+    /// map ends there, as Python's `map` does, and the items it had not yielded are cancelled
+    /// or left to finish unread.
+    Map,
+    /// The timeout of `as_completed` passed with futures still unfinished.
+    AsCompleted {
+        /// How many of the futures had not finished.
+        unfinished: usize,
+        /// How many futures `as_completed` was given (each counted once).
+        total: usize,
+    },
 }
 
 /// How a worker process ended, for [`TaskError::WorkerDied`].
@@ -68,9 +123,9 @@ pub enum TaskError {
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::WorkerExit;
+/// use parallel::WorkerExit;
 ///
-/// assert_eq!(WorkerExit::Signal(9).to_string(), "killed by signal 9 (SIGKILL)");
+/// assert_eq!(WorkerExit::Signal(9).to_string(), "was killed by signal 9 (SIGKILL)");
 /// assert_eq!(WorkerExit::Code(3).to_string(), "exited with code 3");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,37 +138,80 @@ pub enum WorkerExit {
 }
 
 impl TaskError {
-    /// Builds `Panicked` from a panic payload as caught by `catch_unwind`.
-    pub(crate) fn from_panic(payload: Box<dyn Any + Send>) -> Self {
-        Self::Panicked {
-            message: panic_message(payload.as_ref()),
-        }
-    }
-
-    /// `Panicked` with the given message.
+    /// `Panicked` with the given message, no location, on a thread.
     ///
     /// # Examples
     ///
     /// ```
-    /// let err = parallel_runtime::TaskError::panicked("boom");
+    /// let err = parallel::TaskError::panicked("boom");
     /// assert_eq!(err.to_string(), "the task panicked: boom");
     /// ```
     pub fn panicked(message: impl Into<String>) -> Self {
         Self::Panicked {
             message: message.into(),
+            location: None,
+            process: None,
         }
     }
 
-    /// `WorkerDied` with the given exit.
+    /// `Panicked` with all its parts.
+    pub(crate) fn panicked_at(
+        message: String,
+        location: Option<String>,
+        process: Option<u32>,
+    ) -> Self {
+        Self::Panicked {
+            message,
+            location,
+            process,
+        }
+    }
+
+    /// `TimedOut` for the given deadline.
     ///
     /// # Examples
     ///
     /// ```
-    /// use parallel_runtime::{TaskError, WorkerExit};
+    /// use parallel::{Deadline, TaskError};
+    /// let err = TaskError::timed_out(Deadline::AsCompleted { unfinished: 2, total: 4 });
+    /// assert!(err.is_timed_out());
+    /// assert!(err.to_string().contains("2 (of 4) futures unfinished"));
+    /// ```
+    pub fn timed_out(deadline: Deadline) -> Self {
+        Self::TimedOut { deadline }
+    }
+
+    /// `WorkerDied` with the given exit, after one attempt.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{TaskError, WorkerExit};
     /// assert!(TaskError::worker_died(WorkerExit::Code(1)).is_worker_died());
     /// ```
     pub fn worker_died(exit: WorkerExit) -> Self {
-        Self::WorkerDied { exit }
+        Self::WorkerDied { exit, attempts: 1 }
+    }
+
+    /// `WorkerDied` after `attempts` tries, the last ending with `exit`.
+    pub(crate) fn worker_died_after(exit: WorkerExit, attempts: u32) -> Self {
+        Self::WorkerDied { exit, attempts }
+    }
+
+    /// The panic message of a `Panicked` error; `None` for any other error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ThreadPool::new();
+    /// let err = pool.submit(|| -> u8 { panic!("bad input") }).result().unwrap_err();
+    /// assert_eq!(err.panic_message(), Some("bad input"));
+    /// ```
+    pub fn panic_message(&self) -> Option<&str> {
+        match self {
+            Self::Panicked { message, .. } => Some(message),
+            _ => None,
+        }
     }
 
     /// `Broken` with the given reason.
@@ -121,7 +219,7 @@ impl TaskError {
     /// # Examples
     ///
     /// ```
-    /// assert!(parallel_runtime::TaskError::broken("init failed").is_broken());
+    /// assert!(parallel::TaskError::broken("init failed").is_broken());
     /// ```
     pub fn broken(reason: impl Into<String>) -> Self {
         Self::Broken {
@@ -134,7 +232,7 @@ impl TaskError {
     /// # Examples
     ///
     /// ```
-    /// assert!(parallel_runtime::TaskError::codec("truncated frame").is_codec());
+    /// assert!(parallel::TaskError::codec("truncated frame").is_codec());
     /// ```
     pub fn codec(message: impl Into<String>) -> Self {
         Self::Codec {
@@ -147,7 +245,7 @@ impl TaskError {
     /// # Examples
     ///
     /// ```
-    /// assert!(parallel_runtime::TaskError::panicked("x").is_panicked());
+    /// assert!(parallel::TaskError::panicked("x").is_panicked());
     /// ```
     pub fn is_panicked(&self) -> bool {
         matches!(self, Self::Panicked { .. })
@@ -158,7 +256,7 @@ impl TaskError {
     /// # Examples
     ///
     /// ```
-    /// assert!(parallel_runtime::TaskError::Cancelled.is_cancelled());
+    /// assert!(parallel::TaskError::Cancelled.is_cancelled());
     /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self, Self::Cancelled)
@@ -169,10 +267,11 @@ impl TaskError {
     /// # Examples
     ///
     /// ```
-    /// assert!(parallel_runtime::TaskError::TimedOut.is_timed_out());
+    /// use parallel::{Deadline, TaskError};
+    /// assert!(TaskError::timed_out(Deadline::Wait).is_timed_out());
     /// ```
     pub fn is_timed_out(&self) -> bool {
-        matches!(self, Self::TimedOut)
+        matches!(self, Self::TimedOut { .. })
     }
 
     /// Whether the worker process died.
@@ -180,7 +279,7 @@ impl TaskError {
     /// # Examples
     ///
     /// ```
-    /// assert!(!parallel_runtime::TaskError::ShutDown.is_worker_died());
+    /// assert!(!parallel::TaskError::ShutDown.is_worker_died());
     /// ```
     pub fn is_worker_died(&self) -> bool {
         matches!(self, Self::WorkerDied { .. })
@@ -191,7 +290,7 @@ impl TaskError {
     /// # Examples
     ///
     /// ```
-    /// assert!(parallel_runtime::TaskError::ShutDown.is_shut_down());
+    /// assert!(parallel::TaskError::ShutDown.is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
         matches!(self, Self::ShutDown)
@@ -202,7 +301,7 @@ impl TaskError {
     /// # Examples
     ///
     /// ```
-    /// assert!(!parallel_runtime::TaskError::Cancelled.is_broken());
+    /// assert!(!parallel::TaskError::Cancelled.is_broken());
     /// ```
     pub fn is_broken(&self) -> bool {
         matches!(self, Self::Broken { .. })
@@ -213,10 +312,23 @@ impl TaskError {
     /// # Examples
     ///
     /// ```
-    /// assert!(!parallel_runtime::TaskError::TimedOut.is_codec());
+    /// assert!(!parallel::TaskError::Cancelled.is_codec());
     /// ```
     pub fn is_codec(&self) -> bool {
         matches!(self, Self::Codec { .. })
+    }
+
+    /// Whether the promise of this future was dropped without completing it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (promise, future) = parallel::promise::<u8>();
+    /// drop(promise);
+    /// assert!(future.result().unwrap_err().is_abandoned());
+    /// ```
+    pub fn is_abandoned(&self) -> bool {
+        matches!(self, Self::Abandoned)
     }
 
     /// Whether the value had already been taken.
@@ -224,7 +336,7 @@ impl TaskError {
     /// # Examples
     ///
     /// ```
-    /// assert!(parallel_runtime::TaskError::Taken.is_taken());
+    /// assert!(parallel::TaskError::Taken.is_taken());
     /// ```
     pub fn is_taken(&self) -> bool {
         matches!(self, Self::Taken)
@@ -234,16 +346,59 @@ impl TaskError {
 impl fmt::Display for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Panicked { message } => write!(f, "the task panicked: {message}"),
-            Self::Cancelled => f.write_str("the task was cancelled before it started"),
-            Self::TimedOut => f.write_str("the deadline passed before the task finished"),
-            Self::WorkerDied { exit } => write!(f, "the worker process running the task {exit}"),
+            Self::Panicked {
+                message,
+                location,
+                process,
+            } => {
+                f.write_str("the task panicked")?;
+                if let Some(pid) = process {
+                    write!(f, " in worker process {pid}")?;
+                }
+                if let Some(location) = location {
+                    write!(f, " at {location}")?;
+                }
+                write!(f, ": {message}")
+            }
+            Self::Cancelled => f.write_str("the task was cancelled"),
+            Self::TimedOut { deadline } => deadline.fmt(f),
+            Self::WorkerDied { exit, attempts } => {
+                write!(f, "the worker process running the task {exit}")?;
+                if *attempts > 1 {
+                    write!(
+                        f,
+                        " (the last of {attempts} attempts, each in a new worker)"
+                    )?;
+                }
+                Ok(())
+            }
             Self::ShutDown => f.write_str("the pool was shut down before the task could run"),
             Self::Broken { reason } => write!(f, "the pool is broken: {reason}"),
             Self::Codec { message } => {
                 write!(f, "could not move data to or from a worker: {message}")
             }
             Self::Taken => f.write_str("the future's value was already taken"),
+            Self::Abandoned => f.write_str("the promise was dropped without completing its future"),
+        }
+    }
+}
+
+impl fmt::Display for Deadline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Wait => f.write_str(
+                "gave up waiting: the task has not finished yet (the future can be waited on again)",
+            ),
+            Self::Task { timeout } => {
+                write!(f, "the task ran longer than its timeout of {timeout:?}")
+            }
+            Self::Map => f.write_str(
+                "the map's timeout passed before its next item finished, so the map ends here",
+            ),
+            Self::AsCompleted { unfinished, total } => write!(
+                f,
+                "{unfinished} (of {total}) futures unfinished when the timeout of `as_completed` passed"
+            ),
         }
     }
 }
@@ -255,8 +410,8 @@ impl fmt::Display for WorkerExit {
         match *self {
             Self::Code(code) => write!(f, "exited with code {code}"),
             Self::Signal(signal) => match signal_name(signal) {
-                Some(name) => write!(f, "killed by signal {signal} ({name})"),
-                None => write!(f, "killed by signal {signal}"),
+                Some(name) => write!(f, "was killed by signal {signal} ({name})"),
+                None => write!(f, "was killed by signal {signal}"),
             },
         }
     }

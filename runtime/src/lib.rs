@@ -21,8 +21,10 @@
 mod as_completed;
 mod deadline;
 mod error;
+mod exit;
 mod future;
 mod map;
+mod panic;
 mod process_pool;
 #[cfg(feature = "progress")]
 mod progress;
@@ -35,11 +37,13 @@ mod waitable;
 mod watch;
 
 pub use crate::as_completed::{as_completed, AsCompleted, AsCompletedTimeout};
-pub use crate::error::{TaskError, WorkerExit};
+pub use crate::error::{Deadline, TaskError, WorkerExit};
+pub use crate::exit::wait_at_exit;
+pub use crate::future::promise::{promise, Promise};
 #[doc(hidden)]
 pub use crate::future::task::Completion;
 pub use crate::future::Future;
-pub use crate::map::Map;
+pub use crate::map::{Map, MapOptions};
 #[doc(hidden)]
 pub use crate::process_pool::{
     invoke, invoke_initializer, Call, ProcessArgument, ProcessArguments, ProcessResult, Remote,

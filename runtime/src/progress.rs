@@ -16,7 +16,7 @@ use crate::waitable::Waitable;
 /// # Examples
 ///
 /// ```
-/// let pool = parallel_runtime::ThreadPool::new();
+/// let pool = parallel::ThreadPool::new();
 /// let mut squares = pool.map(|x: u64| x * x, 0..100).progress();
 /// let first: Vec<u64> = squares.by_ref().take(10).map(Result::unwrap).collect();
 /// assert_eq!(first.len(), 10);
@@ -53,7 +53,7 @@ impl<I: Iterator> Progress<I> {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let mut doubled = pool.map(|x: u32| x * 2, 0..5).progress();
     /// doubled.next();
     /// doubled.next();
@@ -68,7 +68,7 @@ impl<I: Iterator> Progress<I> {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let squares = pool.map(|x: u64| x * x, 0..3).progress();
     /// // Under `cargo test`, stderr is captured: nothing is drawn.
     /// # let _ =
@@ -116,8 +116,10 @@ impl<'a, I: Iterator, T> Map<'a, I, T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
-    /// let total: u64 = pool.map(|x: u64| x * 2, 0..1000).chunksize(10).progress().map(Result::unwrap).sum();
+    /// use parallel::{MapOptions, ThreadPool};
+    /// let pool = ThreadPool::new();
+    /// let options = MapOptions::new().chunksize(10);
+    /// let total: u64 = pool.map_with(|x: u64| x * 2, 0..1000, options).progress().map(Result::unwrap).sum();
     /// assert_eq!(total, 999_000);
     /// ```
     pub fn progress(self) -> Progress<Self> {
@@ -132,7 +134,7 @@ impl<W: Waitable> AsCompleted<W> {
     /// # Examples
     ///
     /// ```
-    /// use parallel_runtime::{as_completed, ThreadPool};
+    /// use parallel::{as_completed, ThreadPool};
     ///
     /// let pool = ThreadPool::new();
     /// let futures: Vec<_> = (0..20).map(|i| pool.submit(move || i)).collect();
@@ -147,13 +149,13 @@ impl<W: Waitable> AsCompleted<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ThreadPool;
+    use crate::{MapOptions, ThreadPool};
 
     #[test]
     fn counts_items_not_batches_and_finishes_at_the_end() {
         let pool = ThreadPool::builder().workers(2).build().unwrap();
         let mut bar = Progress::with_target(
-            pool.map(|x: u32| x, 0..1000).chunksize(100),
+            pool.map_with(|x: u32| x, 0..1000, MapOptions::new().chunksize(100)),
             ProgressDrawTarget::hidden(),
         );
         assert_eq!(

@@ -4,11 +4,11 @@
 
 use std::cell::Cell;
 use std::mem;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::error::{panic_message, TaskError};
+use crate::error::TaskError;
+use crate::panic;
 use crate::signal::Signal;
 use crate::spin::{spin_until, SPIN_FOR};
 use crate::sync::{
@@ -179,6 +179,13 @@ impl<T> Core<T> {
         Ok(())
     }
 
+    /// RUNNING -> CANCELLED: a running task was stopped from outside (a process task whose
+    /// worker is killed). Whoever runs it finds the stage moved on when it tries to complete,
+    /// and its late outcome is dropped. Returns whether this call stopped it.
+    pub(crate) fn stop(&self) -> bool {
+        self.publish(RUNNING, CANCELLED)
+    }
+
     /// PENDING -> CANCELLED. Returns whether the task was cancelled by this call.
     pub(crate) fn cancel(&self) -> bool {
         // Checked first so that a done future is refused without touching the lock, which a
@@ -240,24 +247,10 @@ impl<T> Core<T> {
     ///
     /// The caller holds the listeners' lock and, when `stage` is OK, the LENT flag.
     fn call(&self, callback: Callback<T>, stage: u32) {
-        let run = || match stage {
-            OK | ERR => self.outcome.with(|cell| {
-                // SAFETY: for OK our caller holds the lock and the LENT flag, so takers wait
-                // and the value is neither moved nor mutated while the callback borrows it;
-                // an ERR outcome is immutable for good.
-                match unsafe { &*cell } {
-                    Some(Ok(value)) => callback(Ok(value)),
-                    Some(Err(error)) => callback(Err(error)),
-                    None => unreachable!("a finished stage has an outcome"),
-                }
-            }),
-            CANCELLED => callback(Err(&CANCELLED_ERROR)),
-            _ => callback(Err(&TAKEN_ERROR)),
-        };
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(run)) {
+        if let Err((message, location)) = panic::catch_parts(|| self.show(stage, callback)) {
+            let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
             eprintln!(
-                "parallel: a done-callback panicked (ignored; other callbacks still run): {}",
-                panic_message(payload.as_ref())
+                "parallel: a done-callback panicked{at} (ignored; other callbacks still run): {message}"
             );
         }
     }
@@ -278,8 +271,79 @@ impl<T> Core<T> {
         // Done: borrow the value (if still there) for the callback, under the lock.
         let stage = self.state.fetch_or(LENT, Ordering::AcqRel) & STAGE;
         let _lending = Lending::enter(self);
+        let _lent = Lent(self);
         self.call(callback, stage);
-        self.state.fetch_and(!LENT, Ordering::AcqRel);
+    }
+
+    /// Calls `f` with the outcome of a done core, lending the value (without moving it out),
+    /// on this thread; `None` (and `f` is not called) while the task is not done. A panic in
+    /// `f` unwinds to the caller, with the loan ended.
+    pub(crate) fn lend<R>(&self, f: impl FnOnce(Result<&T, &TaskError>) -> R) -> Option<R> {
+        if Lending::is(self) {
+            // Inside one of this core's callbacks: this thread holds the lock and the loan.
+            return Some(self.show(self.stage(), f));
+        }
+        if !self.is_done() {
+            return None;
+        }
+        let _listeners = lock(&self.listeners);
+        let stage = self.state.fetch_or(LENT, Ordering::AcqRel) & STAGE;
+        let _lending = Lending::enter(self);
+        let _lent = Lent(self);
+        Some(self.show(stage, f))
+    }
+
+    /// Calls `f` with the outcome of a core in final `stage`.
+    ///
+    /// The caller holds the listeners' lock and, when `stage` is OK, the LENT flag.
+    fn show<R>(&self, stage: u32, f: impl FnOnce(Result<&T, &TaskError>) -> R) -> R {
+        match stage {
+            OK | ERR => self.outcome.with(|cell| {
+                // SAFETY: for OK our caller holds the lock and the LENT flag, so takers wait
+                // and the value is neither moved nor mutated while `f` borrows it; an ERR
+                // outcome is immutable for good.
+                match unsafe { &*cell } {
+                    Some(Ok(value)) => f(Ok(value)),
+                    Some(Err(error)) => f(Err(error)),
+                    None => unreachable!("a finished stage has an outcome"),
+                }
+            }),
+            CANCELLED => f(Err(&CANCELLED_ERROR)),
+            _ => f(Err(&TAKEN_ERROR)),
+        }
+    }
+
+    /// The value of a done core, by reference, or its error; `None` while it is not done.
+    ///
+    /// # Safety
+    /// The caller must keep every other user of this core's value out for as long as the
+    /// reference lives: no `try_take`, `lend` or `add_callback` may run meanwhile (the
+    /// `Future` guarantees it by taking `&mut self`).
+    pub(crate) unsafe fn value_ref(&self) -> Option<Result<&T, TaskError>> {
+        let state = self.state.load(Ordering::Acquire);
+        match state & STAGE {
+            OK => {
+                if state & LENT != 0 {
+                    // A callback registered before completion is still borrowing the value on
+                    // the completing thread, under the lock: wait for it to end.
+                    drop(lock(&self.listeners));
+                }
+                Some(Ok(self.outcome.with(|cell| {
+                    // SAFETY: the stage is OK (seen with Acquire after the Release that
+                    // published the outcome) and no loan is running; our caller keeps every
+                    // taker and lender out while the reference lives, so the value is neither
+                    // moved nor mutated meanwhile.
+                    match unsafe { &*cell } {
+                        Some(Ok(value)) => value,
+                        _ => unreachable!("an OK stage holds a value"),
+                    }
+                })))
+            }
+            ERR => Some(Err(self.error())),
+            TAKEN => Some(Err(TaskError::Taken)),
+            CANCELLED => Some(Err(TaskError::Cancelled)),
+            _ => None,
+        }
     }
 
     /// The outcome if the task is done, moving a value out; `None` while it is not done.
@@ -418,6 +482,17 @@ impl Lending {
 impl Drop for Lending {
     fn drop(&mut self) {
         LENDING.with(|cell| cell.set(self.previous));
+    }
+}
+
+/// Ends a loan of the value when dropped (also when the borrower panics): clears `LENT`. Made
+/// only by a thread that holds the listeners' lock and set `LENT` (or, in `serve`, published
+/// OK with it), and dropped before that lock is released.
+struct Lent<'a, T>(&'a Core<T>);
+
+impl<T> Drop for Lent<'_, T> {
+    fn drop(&mut self) {
+        self.0.state.fetch_and(!LENT, Ordering::AcqRel);
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`Future`]: the handle to a submitted task's eventual result.
 
 pub(crate) mod core;
+pub(crate) mod promise;
 pub(crate) mod task;
 
 use std::fmt;
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use self::core::Core;
 use self::task::{Completion, Handle, Ready};
-use crate::error::TaskError;
+use crate::error::{Deadline, TaskError};
 
 /// The eventual result of a task submitted to a pool (Python's `concurrent.futures.Future`).
 ///
@@ -31,7 +32,7 @@ use crate::error::TaskError;
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::ThreadPool;
+/// use parallel::ThreadPool;
 /// use std::time::Duration;
 ///
 /// let pool = ThreadPool::new();
@@ -84,7 +85,7 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let text = pool.submit(|| format!("{} downloaded", "a.pdf"));
     /// assert_eq!(text.result().unwrap(), "a.pdf downloaded");
     /// ```
@@ -100,8 +101,8 @@ impl<T> Future<T> {
     ///
     /// # Errors
     ///
-    /// [`TaskError::TimedOut`] if the task was not done in time; the future stays usable and
-    /// can be waited on again. Otherwise as [`result`](Self::result).
+    /// [`TaskError::TimedOut`] with [`Deadline::Wait`] if the task was not done in time; the
+    /// future stays usable and can be waited on again. Otherwise as [`result`](Self::result).
     ///
     /// # Examples
     ///
@@ -109,7 +110,7 @@ impl<T> Future<T> {
     /// use std::sync::mpsc;
     /// use std::time::Duration;
     ///
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let (go, wait_for_go) = mpsc::channel::<()>();
     /// let future = pool.submit(move || wait_for_go.recv().is_ok());
     /// assert!(future.result_timeout(Duration::from_millis(10)).unwrap_err().is_timed_out());
@@ -118,10 +119,65 @@ impl<T> Future<T> {
     /// ```
     pub fn result_timeout(&self, timeout: Duration) -> Result<T, TaskError> {
         if !self.block(Instant::now().checked_add(timeout)) {
-            return Err(TaskError::TimedOut);
+            return Err(TaskError::timed_out(Deadline::Wait));
         }
         self.core()
             .try_take()
+            .expect("a done future has an outcome")
+    }
+
+    /// Waits for the task and returns a reference to its value, leaving it in the future, so
+    /// it can be read any number of times (Python's `result()`, which never moves anything).
+    ///
+    /// Takes `&mut self`: while the reference lives nothing else can take the value out from
+    /// under it. For a value that several threads read, share it (`Arc`) or clone it out with
+    /// [`result_cloned`](Self::result_cloned).
+    ///
+    /// # Errors
+    ///
+    /// As [`result`](Self::result): the task's error, or [`TaskError::Taken`] if `result`
+    /// already moved the value out.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ThreadPool::new();
+    /// let mut future = pool.submit(|| vec![1, 2, 3]);
+    /// assert_eq!(future.result_ref().unwrap().len(), 3);
+    /// assert_eq!(future.result_ref().unwrap()[0], 1, "read again");
+    /// assert_eq!(future.result(), Ok(vec![1, 2, 3]), "and still there to move out");
+    /// ```
+    pub fn result_ref(&mut self) -> Result<&T, TaskError> {
+        self.block(None);
+        // SAFETY: `&mut self` is held for as long as the returned reference lives, and every
+        // way to take, lend or otherwise reach the value goes through this future (the pool's
+        // side only ever completes a core, and a done core cannot be completed again), so
+        // nothing else touches the value meanwhile.
+        unsafe { self.core().value_ref() }.expect("a done future has an outcome")
+    }
+
+    /// Waits for the task and returns a clone of its value, leaving the value in the future:
+    /// any number of calls, from any number of threads, get the same value.
+    ///
+    /// # Errors
+    ///
+    /// As [`result`](Self::result).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ThreadPool::new();
+    /// let future = pool.submit(|| "a.pdf downloaded".to_owned());
+    /// assert_eq!(future.result_cloned().unwrap(), "a.pdf downloaded");
+    /// assert_eq!(future.result_cloned().unwrap(), "a.pdf downloaded");
+    /// ```
+    pub fn result_cloned(&self) -> Result<T, TaskError>
+    where
+        T: Clone,
+    {
+        self.block(None);
+        self.core()
+            .lend(|outcome| outcome.cloned().map_err(Clone::clone))
             .expect("a done future has an outcome")
     }
 
@@ -130,7 +186,7 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let future = pool.submit(|| 1);
     /// future.wait();
     /// assert_eq!(future.try_result(), Some(Ok(1)));
@@ -145,7 +201,7 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// assert_eq!(pool.submit(|| 1).error(), None);
     /// assert!(pool.submit(|| -> i32 { panic!("no") }).error().unwrap().is_panicked());
     /// ```
@@ -166,7 +222,7 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let future = pool.submit(|| 1);
     /// future.wait();
     /// assert!(future.is_done());
@@ -181,7 +237,7 @@ impl<T> Future<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// assert!(pool.submit(|| 1).wait_timeout(Duration::from_secs(10)));
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
@@ -193,7 +249,7 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let future = pool.submit(|| 1);
     /// future.wait();
     /// assert!(future.is_done());
@@ -209,7 +265,7 @@ impl<T> Future<T> {
     ///
     /// ```
     /// use std::sync::mpsc;
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let (started, on_start) = mpsc::channel();
     /// let (go, wait_for_go) = mpsc::channel::<()>();
     /// let future = pool.submit(move || { started.send(()).unwrap(); wait_for_go.recv().ok() });
@@ -229,7 +285,7 @@ impl<T> Future<T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// assert!(!pool.submit(|| 1).is_cancelled());
     /// ```
     #[doc(alias = "cancelled")]
@@ -245,7 +301,7 @@ impl<T> Future<T> {
     ///
     /// ```
     /// use std::sync::mpsc;
-    /// use parallel_runtime::ThreadPool;
+    /// use parallel::ThreadPool;
     ///
     /// let pool = ThreadPool::builder().workers(1).build().unwrap();
     /// let (go, wait_for_go) = mpsc::channel::<()>();
@@ -259,6 +315,38 @@ impl<T> Future<T> {
     /// ```
     pub fn cancel(&self) -> bool {
         self.handle.cancel() || self.core().is_cancelled()
+    }
+
+    /// Stops the task, even if it is running, where that is possible: a queued task is
+    /// cancelled (as [`cancel`](Self::cancel)); a process task that is running has its worker
+    /// process killed and replaced (pebble's `cancel()` on a running future). Either way the
+    /// future fails with [`TaskError::Cancelled`] at once, and the rest of the pool goes on.
+    /// A running thread task cannot be stopped from outside: then nothing happens and this
+    /// returns `false`.
+    ///
+    /// Returns whether the future is now cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::parallel;
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn spin() -> u64 {
+    ///     loop {
+    ///         std::hint::spin_loop();
+    ///     }
+    /// }
+    ///
+    /// let stuck = spin();
+    /// while !stuck.is_running() {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert!(stuck.kill());
+    /// assert!(stuck.result().unwrap_err().is_cancelled());
+    /// ```
+    pub fn kill(&self) -> bool {
+        self.handle.kill() || self.core().is_cancelled()
     }
 
     /// Calls `callback` with the outcome when the task is done, or at once (on this thread) if
@@ -275,7 +363,7 @@ impl<T> Future<T> {
     /// ```
     /// use std::sync::mpsc;
     ///
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let (tx, rx) = mpsc::channel();
     /// let future = pool.submit(|| 21 * 2);
     /// future.add_done_callback(move |outcome| tx.send(outcome.ok().copied()).unwrap());

@@ -2,10 +2,11 @@
 //! (as a [`Job`]) and the caller's [`Future`](crate::Future) (as a [`Handle`]) share.
 
 use std::cell::Cell;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::core::{Core, FROM_PENDING, FROM_RUNNING};
 use crate::error::TaskError;
+use crate::panic;
 use crate::signal::Signal;
 use crate::sync::{thread_local, Arc, UnsafeCell};
 
@@ -34,6 +35,11 @@ pub(crate) trait Handle<T>: Completion {
     fn as_completion(&self) -> &dyn Completion;
     /// Cancels the task if it has not started.
     fn cancel(&self) -> bool;
+    /// Stops the task whether or not it has started, where that is possible (a process task:
+    /// its worker is killed); otherwise as `cancel`. Returns whether the task is stopped.
+    fn kill(&self) -> bool {
+        self.cancel()
+    }
 }
 
 /// A pool's view of a queued task.
@@ -51,7 +57,14 @@ thread_local! {
     static CURRENT_POOL: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Marks the current thread as a worker of pool `id` (for [`Completion::help`]).
+/// A new pool id, unique among all pools of every kind (thread pools, process pools), never 0.
+pub(crate) fn new_pool_id() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Marks the current thread as a worker of pool `id` (for [`Completion::help`], and so that a
+/// pool shut down from one of its own threads does not wait for that thread).
 pub(crate) fn enter_pool(id: usize) {
     CURRENT_POOL.with(|cell| cell.set(id));
 }
@@ -109,7 +122,7 @@ where
         }
         // SAFETY: `claim` moved the stage out of PENDING on this thread.
         let func = unsafe { self.take_func() }.expect("a pending task has its function");
-        let outcome = catch_unwind(AssertUnwindSafe(func)).map_err(TaskError::from_panic);
+        let outcome = panic::catch(func);
         // Loses only to a deadline that already finished the task: the late value is dropped.
         let _ = self.core.complete(FROM_RUNNING, outcome);
     }

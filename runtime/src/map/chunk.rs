@@ -4,6 +4,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use crate::error::TaskError;
+use crate::panic;
 
 /// The results of one batch of map items, as the worker produced them.
 ///
@@ -36,12 +37,14 @@ impl<T> Chunk<T> {
         let mut drain = items.drain(..);
         // One tight `extend` over the batch; a panic ends it at the failing item (already
         // taken from `drain`, with the values before it kept), and the loop resumes after it.
-        while let Err(payload) =
-            catch_unwind(AssertUnwindSafe(|| values.extend(drain.by_ref().map(func))))
-        {
-            let position = values.len() + failures.len();
-            failures.push((position, TaskError::from_panic(payload)));
-        }
+        panic::catching(|| {
+            while let Err(payload) =
+                catch_unwind(AssertUnwindSafe(|| values.extend(drain.by_ref().map(func))))
+            {
+                let position = values.len() + failures.len();
+                failures.push((position, panic::error_of(payload)));
+            }
+        });
         drop(drain);
         let chunk = Self {
             values,
@@ -369,7 +372,10 @@ mod tests {
         );
         let results: Vec<_> = chunk.0.into_results().collect();
         assert_eq!(results[0], Ok(10));
-        assert_eq!(results[1], Err(TaskError::panicked("two")));
+        assert_eq!(
+            results[1].as_ref().unwrap_err().panic_message(),
+            Some("two")
+        );
         assert_eq!(results[2], Ok(30));
     }
 
@@ -405,15 +411,14 @@ mod tests {
             vec![0, 1, 2, 3],
             Vec::new(),
         );
-        let results: Vec<_> = chunk.0.into_results().collect();
+        let results: Vec<_> = chunk
+            .0
+            .into_results()
+            .map(|result| result.map_err(|error| error.panic_message().map(str::to_owned)))
+            .collect();
         assert_eq!(
             results,
-            [
-                Err(TaskError::panicked("0")),
-                Ok(1),
-                Ok(2),
-                Err(TaskError::panicked("3"))
-            ]
+            [Err(Some("0".into())), Ok(1), Ok(2), Err(Some("3".into()))]
         );
     }
 
@@ -480,7 +485,8 @@ mod tests {
             sum + item.unwrap()
         });
         assert_eq!(sum, 3);
-        assert_eq!(results.next(), Some(Err(TaskError::panicked("three"))));
+        let error = results.next().unwrap().unwrap_err();
+        assert_eq!(error.panic_message(), Some("three"));
         assert_eq!(
             results.fold_clean(0, &mut |sum, item| sum + item.unwrap()),
             4

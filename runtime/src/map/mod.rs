@@ -2,6 +2,7 @@
 //! and with bounded look-ahead.
 
 mod chunk;
+mod options;
 mod spare;
 
 use std::collections::VecDeque;
@@ -10,8 +11,9 @@ use std::time::{Duration, Instant};
 
 pub(crate) use self::chunk::Chunk;
 use self::chunk::{ChunkResults, ChunkSizer};
+pub use self::options::MapOptions;
 use self::spare::Spares;
-use crate::error::TaskError;
+use crate::error::{Deadline, TaskError};
 use crate::future::task::current_pool;
 use crate::signal::Signal;
 use crate::sync::Arc;
@@ -40,18 +42,15 @@ pub(crate) trait SubmitChunk<I, T> {
     }
 }
 
-/// The iterator returned by [`ThreadPool::map`](crate::ThreadPool::map): one
-/// `Result<T, TaskError>` per input item.
+/// The iterator returned by [`ThreadPool::map`](crate::ThreadPool::map) and
+/// [`ProcessPool::map`](crate::ProcessPool::map): one `Result<T, TaskError>` per input item.
 ///
-/// Nothing runs until the first call to `next` (iterators are lazy); options are set before
-/// that, by chaining:
-///
-/// | option | default | meaning |
-/// |---|---|---|
-/// | [`ordered(false)`](Self::ordered) | ordered | yield in completion order (Python's `imap_unordered`) |
-/// | [`chunksize(n)`](Self::chunksize) | adaptive | items per task; by default sized from measured item cost |
-/// | [`timeout(d)`](Self::timeout) | none | deadline counted from the `map` call |
-/// | [`lookahead(n)`](Self::lookahead) | 4 × workers | batches in flight at once |
+/// The map starts at the call, as Python's `map` does: the first batches (up to the
+/// look-ahead) are submitted before `map` returns, so a map made and left alone still does
+/// that work, and one iterated later has its first results ready. How it batches is given
+/// with the call ([`MapOptions`](crate::MapOptions), through `map_with` or `pmap!`'s
+/// options); the order and the timeout can also be chained, before the first item is taken:
+/// [`ordered(false)`](Self::ordered), [`timeout(d)`](Self::timeout).
 ///
 /// A failed item yields its error and the map goes on. At most `lookahead` batches are in
 /// flight, so an endless iterator runs in bounded memory. Dropping the iterator cancels every
@@ -65,7 +64,7 @@ pub(crate) trait SubmitChunk<I, T> {
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::ThreadPool;
+/// use parallel::ThreadPool;
 ///
 /// let pool = ThreadPool::new();
 /// let squares: Vec<u64> = pool.map(|x: u64| x * x, 1..=4).collect::<Result<_, _>>().unwrap();
@@ -97,31 +96,46 @@ impl<'a, I: Iterator, T> Map<'a, I, T> {
         submit: Box<dyn SubmitChunk<I::Item, T> + Send + 'a>,
         source: I,
         workers: usize,
+        options: MapOptions,
     ) -> Self
     where
         I::Item: 'static,
         T: 'static,
     {
         let target = submit.target_batch();
-        Self {
+        let called = Instant::now();
+        let mut sizer = ChunkSizer::new(
+            std::mem::size_of::<I::Item>(),
+            std::mem::size_of::<T>(),
+            target,
+        );
+        if let Some(size) = options.chunksize {
+            sizer.fix(size);
+        }
+        let window = if options.ordered {
+            Window::Ordered(VecDeque::new())
+        } else {
+            Window::Unordered(Unordered::new())
+        };
+        let mut map = Self {
             source: source.fuse(),
             exhausted: false,
             submit,
-            window: Window::Ordered(VecDeque::new()),
+            window,
             current: ChunkResults::empty(),
             spares: Spares::take_kept(),
             keep_spares: Spares::keep,
-            sizer: ChunkSizer::new(
-                std::mem::size_of::<I::Item>(),
-                std::mem::size_of::<T>(),
-                target,
-            ),
-            lookahead: 4 * workers.max(1),
-            called: Instant::now(),
-            deadline: None,
+            sizer,
+            lookahead: options.lookahead.unwrap_or(4 * workers.max(1)),
+            called,
+            deadline: options
+                .timeout
+                .and_then(|timeout| called.checked_add(timeout)),
             began: false,
             finished: false,
-        }
+        };
+        map.fill();
+        map
     }
 
     fn assert_unstarted(&self, option: &str) {
@@ -141,44 +155,22 @@ impl<'a, I: Iterator, T> Map<'a, I, T> {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let mut got: Vec<i32> = pool.map(|x| x + 1, 0..10).ordered(false).map(Result::unwrap).collect();
     /// got.sort();
     /// assert_eq!(got, (1..11).collect::<Vec<_>>());
     /// ```
     pub fn ordered(mut self, ordered: bool) -> Self {
         self.assert_unstarted("ordered");
-        self.window = if ordered {
-            Window::Ordered(VecDeque::new())
-        } else {
-            Window::Unordered(Unordered::new())
-        };
-        self
-    }
-
-    /// Sends `size` items per task instead of sizing batches adaptively.
-    ///
-    /// # Panics
-    ///
-    /// If `size` is 0, or if the map has already yielded.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
-    /// let sum: u64 = pool.map(|x: u64| x, 0..1000).chunksize(100).map(Result::unwrap).sum();
-    /// assert_eq!(sum, 499_500);
-    /// ```
-    pub fn chunksize(mut self, size: usize) -> Self {
-        self.assert_unstarted("chunksize");
-        assert!(size > 0, "`chunksize` must be at least 1");
-        self.sizer.fix(size);
+        let window = std::mem::replace(&mut self.window, Window::Ordered(VecDeque::new()));
+        self.window = window.reorder(ordered);
         self
     }
 
     /// Gives the whole map `timeout`, counted from the `map` call (as Python's
-    /// `map(timeout=)`). An item not done by then yields `Err(TaskError::TimedOut)`, the
-    /// iterator ends, and the batches not started are cancelled.
+    /// `map(timeout=)`, and [`MapOptions::timeout`](crate::MapOptions::timeout)). An item
+    /// not done by then yields `Err(TaskError::TimedOut)`, the iterator ends, and the batches
+    /// not started are cancelled.
     ///
     /// # Panics
     ///
@@ -188,7 +180,7 @@ impl<'a, I: Iterator, T> Map<'a, I, T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let pool = parallel_runtime::ThreadPool::builder().workers(1).build().unwrap();
+    /// let pool = parallel::ThreadPool::builder().workers(1).build().unwrap();
     /// let results: Vec<_> = pool
     ///     .map(|ms| std::thread::sleep(Duration::from_millis(ms)), [0, 5_000])
     ///     .timeout(Duration::from_millis(200))
@@ -199,28 +191,6 @@ impl<'a, I: Iterator, T> Map<'a, I, T> {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.assert_unstarted("timeout");
         self.deadline = self.called.checked_add(timeout);
-        self
-    }
-
-    /// Keeps at most `batches` batches in flight (submitted but not yet yielded). More keeps
-    /// workers busier when item costs vary; fewer bounds memory tighter.
-    ///
-    /// # Panics
-    ///
-    /// If `batches` is 0, or if the map has already yielded.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
-    /// // An endless input is fine: only a bounded number of items is ever in flight.
-    /// let first: Vec<u64> = pool.map(|x: u64| x * 2, 0..).lookahead(2).take(3).map(Result::unwrap).collect();
-    /// assert_eq!(first, [0, 2, 4]);
-    /// ```
-    pub fn lookahead(mut self, batches: usize) -> Self {
-        self.assert_unstarted("lookahead");
-        assert!(batches > 0, "`lookahead` must be at least 1");
-        self.lookahead = batches;
         self
     }
 
@@ -317,7 +287,7 @@ impl<I: Iterator, T> Map<'_, I, T> {
                 Next::TimedOut => {
                     self.cancel_all();
                     self.finished = true;
-                    return Some(Err(TaskError::TimedOut));
+                    return Some(Err(TaskError::timed_out(Deadline::Map)));
                 }
                 Next::Ready(batch) => {
                     let outcome = batch.future.try_result().expect("a ready batch is done");
@@ -373,6 +343,24 @@ enum Window<T> {
 }
 
 impl<T> Window<T> {
+    /// The same batches, yielded in input order (`ordered`) or as they finish.
+    fn reorder(self, ordered: bool) -> Self {
+        match (self, ordered) {
+            (Self::Ordered(queue), false) => {
+                let mut set = Unordered::new();
+                // In submission order: those already done are reported in that order.
+                queue.into_iter().for_each(|batch| set.push(batch));
+                Self::Unordered(set)
+            }
+            // Options are set before the first item, when no slot has been freed yet, so the
+            // slots are in submission order.
+            (Self::Unordered(set), true) => {
+                Self::Ordered(set.slots.into_iter().flatten().collect())
+            }
+            (window, _) => window,
+        }
+    }
+
     fn len(&self) -> usize {
         match self {
             Self::Ordered(queue) => queue.len(),

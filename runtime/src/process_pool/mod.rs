@@ -14,10 +14,10 @@ mod worker;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[doc(hidden)]
 pub use self::bounds::{ProcessArgument, ProcessArguments, ProcessResult};
@@ -27,7 +27,9 @@ use self::spare::SpareInputs;
 use self::supervisor::{Settings, Shared};
 use self::task::{decode_batch, decode_value, ProcessJob, ProcessTask};
 use crate::error::TaskError;
-use crate::map::{Chunk, Map, SubmitChunk};
+use crate::exit::{self, AtExit};
+use crate::future::task::new_pool_id;
+use crate::map::{Chunk, Map, MapOptions, SubmitChunk};
 use crate::sync::lock;
 use crate::Future;
 
@@ -139,6 +141,8 @@ pub struct ProcessPool {
 /// | [`max_tasks_per_child`](Self::max_tasks_per_child) | none | `max_tasks_per_child` |
 /// | [`task_timeout`](Self::task_timeout) | none | (pebble's `timeout`) |
 /// | [`max_frame`](Self::max_frame) | 1 GiB | |
+/// | [`retries`](Self::retries) | 0 | (dask's and Ray's `retries`) |
+/// | [`idle_timeout`](Self::idle_timeout) | none | (loky's `timeout`) |
 ///
 /// # Examples
 ///
@@ -154,6 +158,9 @@ pub struct ProcessPoolBuilder {
     max_tasks_per_child: Option<usize>,
     task_timeout: Option<Duration>,
     max_frame: usize,
+    retries: u32,
+    idle_timeout: Option<Duration>,
+    wait_at_exit: bool,
 }
 
 impl Default for ProcessPoolBuilder {
@@ -164,6 +171,9 @@ impl Default for ProcessPoolBuilder {
             max_tasks_per_child: None,
             task_timeout: None,
             max_frame: 1 << 30,
+            retries: 0,
+            idle_timeout: None,
+            wait_at_exit: true,
         }
     }
 }
@@ -256,6 +266,86 @@ impl ProcessPoolBuilder {
         self
     }
 
+    /// Runs a task again, in a new worker, when the worker running it dies (a crash, `exit`,
+    /// a kill from outside, the OOM killer), up to `retries` more times. No
+    /// `concurrent.futures` executor does this (dask and Ray do). A task that panicked, timed
+    /// out or was killed with [`Future::kill`](crate::Future::kill) is never retried: only the
+    /// death of its worker counts. After the last try the task fails with
+    /// [`TaskError::WorkerDied`], whose `attempts` says how many tries were made.
+    ///
+    /// Only use it for tasks that are safe to run more than once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool, TaskError};
+    ///
+    /// /// Dies the first two times (each try runs in a new worker process).
+    /// #[parallel(processes = 1)]
+    /// fn flaky(marker: String) -> &'static str {
+    ///     let tries = std::fs::read_to_string(&marker).map_or(0, |text| text.len());
+    ///     std::fs::write(&marker, "x".repeat(tries + 1)).unwrap();
+    ///     if tries < 2 {
+    ///         std::process::abort();
+    ///     }
+    ///     "made it"
+    /// }
+    ///
+    /// let marker = std::env::temp_dir().join(format!("flaky-{}", std::process::id()));
+    /// let marker = marker.to_string_lossy().into_owned();
+    /// let pool = ProcessPool::builder().workers(1).retries(2).build().unwrap();
+    /// assert_eq!(pool.submit(flaky, (marker.clone(),)).result(), Ok("made it"));
+    ///
+    /// let _ = std::fs::remove_file(&marker);
+    /// let once = ProcessPool::builder().workers(1).retries(1).build().unwrap();
+    /// let error = once.submit(flaky, (marker.clone(),)).result().unwrap_err();
+    /// assert!(matches!(error, TaskError::WorkerDied { attempts: 2, .. }));
+    /// # let _ = std::fs::remove_file(&marker);
+    /// ```
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Lets a worker process exit after it has waited `timeout` for a task; a new one is
+    /// started when work comes again (loky's `timeout`). A long-lived program then does not
+    /// keep a process per core for a map it ran once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn pid() -> u32 { std::process::id() }
+    ///
+    /// let pool = ProcessPool::builder().workers(1).idle_timeout(Duration::from_millis(50)).build().unwrap();
+    /// let first = pool.submit(pid, ()).result().unwrap();
+    /// std::thread::sleep(Duration::from_millis(500));
+    /// let second = pool.submit(pid, ()).result().unwrap();
+    /// assert_ne!(first, second, "the idle worker left; a new one took the task");
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Whether the program, when it ends, waits for the work submitted to this pool (default:
+    /// yes, as Python does; see [`wait_at_exit`](crate::wait_at_exit)). Matters for a pool
+    /// that is never dropped, such as one in a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ProcessPool::builder().workers(1).wait_at_exit(false).build().unwrap();
+    /// assert_eq!(pool.workers(), 1);
+    /// ```
+    pub fn wait_at_exit(mut self, wait: bool) -> Self {
+        self.wait_at_exit = wait;
+        self
+    }
+
     /// Runs the initializer registered as `name` once in each worker before its first task
     /// (written by `#[parallel(processes, initializer = f)]`). If it fails, the pool is
     /// broken: every task fails with [`TaskError::Broken`] and no further workers start.
@@ -334,20 +424,29 @@ impl ProcessPool {
             .unwrap_or_else(|| thread::available_parallelism().map_or(1, usize::from));
         let (sender, receiver) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared {
+            id: new_pool_id(),
             settings: Settings {
                 workers,
                 initializer: settings.initializer,
                 max_tasks_per_child: settings.max_tasks_per_child,
                 max_frame: settings.max_frame,
+                retries: settings.retries,
+                idle_timeout: settings.idle_timeout,
             },
             sender: Mutex::new(Some(sender)),
             receiver,
             broken: OnceLock::new(),
+            stopping: AtomicBool::new(false),
+            live: Mutex::new(Vec::new()),
             busy: AtomicUsize::new(0),
             spare_inputs: SpareInputs::default(),
             alive: Mutex::new(0),
             exited: Condvar::new(),
         });
+        if settings.wait_at_exit {
+            let weak: Weak<dyn AtExit> = Arc::downgrade(&shared) as Weak<Shared>;
+            exit::register(weak);
+        }
         let pool = Self {
             shared,
             task_timeout: settings.task_timeout,
@@ -465,16 +564,46 @@ impl ProcessPool {
         F: RemoteFn,
         I: IntoIterator<Item = F::Args>,
     {
+        self.map_with(function, items, MapOptions::new())
+    }
+
+    /// As [`map`](Self::map), with `options` (batch size, order, timeout, look-ahead), which
+    /// hold from the first item since the map starts at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{parallel, MapOptions, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn square(x: u64) -> u64 { x * x }
+    ///
+    /// let pool = ProcessPool::builder().workers(2).build().unwrap();
+    /// let options = MapOptions::new().chunksize(50);
+    /// let total: u64 = pool.map_with(square, (0..100).map(|x| (x,)), options).map(Result::unwrap).sum();
+    /// assert_eq!(total, 328_350);
+    /// ```
+    pub fn map_with<F, I>(
+        &self,
+        function: F,
+        items: I,
+        options: MapOptions,
+    ) -> Map<'_, I::IntoIter, F::Output>
+    where
+        F: RemoteFn,
+        I: IntoIterator<Item = F::Args>,
+    {
         let submit = ProcessChunks {
             pool: self,
             function,
         };
-        Map::new(Box::new(submit), items.into_iter(), self.workers())
+        Map::new(Box::new(submit), items.into_iter(), self.workers(), options)
     }
 
     /// Stops accepting work, with Python's meaning (see
     /// [`ThreadPool::shutdown`](crate::ThreadPool::shutdown)). With `wait`, returns when
-    /// every worker has finished its tasks and exited.
+    /// every worker has finished its tasks and exited. Called from one of the pool's own
+    /// threads (a done-callback runs on one), it does not wait for that thread.
     ///
     /// # Examples
     ///
@@ -484,22 +613,101 @@ impl ProcessPool {
     /// assert!(pool.is_shut_down());
     /// ```
     pub fn shutdown(&self, wait: bool, cancel_futures: bool) {
-        drop(lock(&self.shared.sender).take());
-        if cancel_futures {
-            while let Ok(job) = self.shared.receiver.try_recv() {
-                job.cancel();
-            }
-        }
+        self.close(cancel_futures);
         if wait {
-            let mut alive = lock(&self.shared.alive);
-            while *alive > 0 {
-                alive = self
-                    .shared
-                    .exited
-                    .wait(alive)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-            }
+            self.wait_for_drivers(None);
         }
+    }
+
+    /// Shuts down as [`shutdown`](Self::shutdown) with `wait`, but waits at most `timeout`
+    /// (pebble's `join(timeout)`). Returns whether every worker finished and exited in time;
+    /// if not, they go on finishing in the background (call again to wait more, or
+    /// [`kill_workers`](Self::kill_workers) to stop them).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn nap(ms: u64) { std::thread::sleep(Duration::from_millis(ms)) }
+    ///
+    /// let pool = ProcessPool::builder().workers(1).build().unwrap();
+    /// let long = pool.submit(nap, (60_000,));
+    /// while !long.is_running() { std::thread::yield_now(); }
+    /// assert!(!pool.shutdown_timeout(Duration::from_millis(100), false), "still busy");
+    /// pool.kill_workers();
+    /// assert!(pool.shutdown_timeout(Duration::from_secs(30), false));
+    /// ```
+    pub fn shutdown_timeout(&self, timeout: Duration, cancel_futures: bool) -> bool {
+        self.close(cancel_futures);
+        self.wait_for_drivers(Instant::now().checked_add(timeout))
+    }
+
+    /// Sends SIGTERM to every worker process at once, fails the tasks they were running, cancels
+    /// the queued ones, and shuts the pool down without waiting (Python 3.14's
+    /// `terminate_workers()`). A worker that handles SIGTERM may take its time;
+    /// [`kill_workers`](Self::kill_workers) cannot be refused.
+    ///
+    /// The running tasks fail with [`TaskError::WorkerDied`] (the signal), the queued ones
+    /// with [`TaskError::Cancelled`]; none is retried and no worker is replaced.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn forever() { loop { std::thread::park() } }
+    ///
+    /// let pool = ProcessPool::builder().workers(1).build().unwrap();
+    /// let running = pool.submit(forever, ());
+    /// let queued = pool.submit(forever, ());
+    /// while !running.is_running() { std::thread::yield_now(); }
+    /// pool.terminate_workers();
+    /// assert!(running.result().unwrap_err().is_worker_died());
+    /// assert!(queued.result().unwrap_err().is_cancelled());
+    /// assert!(pool.is_shut_down());
+    /// ```
+    pub fn terminate_workers(&self) {
+        self.stop_workers(libc::SIGTERM);
+    }
+
+    /// Kills every worker process at once (SIGKILL), as
+    /// [`terminate_workers`](Self::terminate_workers) otherwise (Python 3.14's
+    /// `kill_workers()`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn forever() { loop { std::thread::park() } }
+    ///
+    /// let pool = ProcessPool::builder().workers(1).build().unwrap();
+    /// let running = pool.submit(forever, ());
+    /// while !running.is_running() { std::thread::yield_now(); }
+    /// pool.kill_workers();
+    /// assert!(running.result().unwrap_err().is_worker_died());
+    /// ```
+    pub fn kill_workers(&self) {
+        self.stop_workers(libc::SIGKILL);
+    }
+
+    fn stop_workers(&self, signal: i32) {
+        self.shared.stopping.store(true, Ordering::Release);
+        self.close(true);
+        self.shared.signal_workers(signal);
+    }
+
+    fn close(&self, cancel_futures: bool) {
+        self.shared.close(cancel_futures);
+    }
+
+    fn wait_for_drivers(&self, deadline: Option<Instant>) -> bool {
+        self.shared.wait_for_drivers(deadline)
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.

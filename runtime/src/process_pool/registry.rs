@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::bounds::{ProcessArguments, ProcessResult};
 
 use crate::error::panic_message;
+use crate::panic;
 
 /// What a worker is asked to do with a registered function.
 #[doc(hidden)]
@@ -117,14 +118,16 @@ where
             let items = Args::decode_batch(input)?;
             let mut values = Vec::with_capacity(items.len());
             let mut failures = Vec::new();
-            for (position, args) in items.into_iter().enumerate() {
-                match catch_unwind(AssertUnwindSafe(|| func.call(args))) {
-                    Ok(value) => values.push(value),
-                    Err(payload) => {
-                        failures.push((position as u64, panic_message(payload.as_ref())))
+            panic::catching(|| {
+                for (position, args) in items.into_iter().enumerate() {
+                    match catch_unwind(AssertUnwindSafe(|| func.call(args))) {
+                        Ok(value) => values.push(value),
+                        Err(payload) => {
+                            failures.push((position as u64, panic_message(payload.as_ref())))
+                        }
                     }
                 }
-            }
+            });
             R::encode_batch(&values, &failures, started.elapsed().as_nanos() as u64)
         }
         Call::Init => Err("a task function was named as an initializer".to_owned()),

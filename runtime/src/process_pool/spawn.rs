@@ -7,16 +7,68 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::wire::Channel;
 use super::worker::{CHANNEL_FD, ENV};
 use crate::error::WorkerExit;
+use crate::sync::lock;
 
 /// A running worker process and the pool's end of its channel.
 pub(crate) struct Worker {
     child: Child,
     pub(crate) channel: Channel,
+    /// How other threads reach the process (to kill a task, or all workers), until it is
+    /// reaped.
+    pub(crate) signaller: Arc<Signaller>,
     reaped: bool,
+}
+
+/// Lets threads other than a worker's driver send the worker a signal (`Future::kill`,
+/// `ProcessPool::terminate_workers`), without ever signalling a process that merely reuses
+/// its id.
+///
+/// Invariant: `pid` is `Some` only while the process has not been reaped, so the id still
+/// names this worker (a process's id is not reused before it is reaped). The driver clears it
+/// under the lock before reaping (`Worker::reap`), and signals are sent under the same lock.
+#[derive(Debug)]
+pub(crate) struct Signaller {
+    pid: Mutex<Option<u32>>,
+    /// Set when the worker was killed to stop one task (`Future::kill`): whatever else the
+    /// worker was running died for that task's sake, not its own.
+    killed_for_task: AtomicBool,
+}
+
+impl Signaller {
+    /// Kills the worker to stop the task it runs (see `killed_for_task`).
+    pub(crate) fn kill_for_task(&self) {
+        self.killed_for_task.store(true, Ordering::Release);
+        self.signal(libc::SIGKILL);
+    }
+
+    /// Whether the worker was killed to stop a task.
+    pub(crate) fn was_killed_for_task(&self) -> bool {
+        self.killed_for_task.load(Ordering::Acquire)
+    }
+
+    /// Sends `signal` to the worker if it has not been reaped yet.
+    pub(crate) fn signal(&self, signal: i32) {
+        let pid = lock(&self.pid);
+        if let Some(pid) = *pid {
+            let Ok(pid) = libc::pid_t::try_from(pid) else {
+                return;
+            };
+            // SAFETY: `kill` has no memory-safety preconditions; `pid` names our own child,
+            // not yet reaped (the invariant above, kept while we hold the lock).
+            unsafe { libc::kill(pid, signal) };
+        }
+    }
+
+    /// Stops all further signals: called before the process is reaped.
+    fn disarm(&self) {
+        *lock(&self.pid) = None;
+    }
 }
 
 /// What a new worker needs to know.
@@ -52,9 +104,14 @@ impl Worker {
             .stdin(Stdio::from(OwnedFd::from(theirs)));
         let child = command.spawn()?;
         drop(command); // closes this process's copy of the worker's end
+        let signaller = Arc::new(Signaller {
+            pid: Mutex::new(Some(child.id())),
+            killed_for_task: AtomicBool::new(false),
+        });
         Ok(Self {
             child,
             channel: Channel::new(ours, launch.max_frame),
+            signaller,
             reaped: false,
         })
     }
@@ -70,6 +127,7 @@ impl Worker {
 
     /// Waits for the worker to end and says how it ended.
     pub(crate) fn reap(&mut self) -> WorkerExit {
+        self.signaller.disarm();
         let status = self.child.wait();
         self.reaped = true;
         match status {

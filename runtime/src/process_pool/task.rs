@@ -1,15 +1,18 @@
 //! `ProcessTask`: a task for a worker process: the registered function's name, the encoded
 //! input, and the `Core` its `Future` reads.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::bounds::ProcessResult;
 use super::registry::Call;
+use super::spawn::Signaller;
 use crate::error::TaskError;
 use crate::future::core::{Core, FROM_PENDING, FROM_RUNNING};
 use crate::future::task::{Completion, Handle};
 use crate::map::Chunk;
+use crate::panic;
 use crate::signal::Signal;
 use crate::sync::lock;
 
@@ -31,8 +34,19 @@ pub(crate) trait ProcessJob: Send + Sync {
     fn take_input(&self) -> Option<Arc<Vec<u8>>>;
     /// The task's deadline, counted from when its worker starts it.
     fn timeout(&self) -> Option<Duration>;
-    /// Finishes a claimed task with the worker's encoded output, or an error.
+    /// Records that the worker behind `signaller` is running the task now, and counts the
+    /// attempt. Returns `false` (recording nothing) if the task was killed: its driver must
+    /// then stop that worker.
+    fn start(&self, signaller: &Arc<Signaller>) -> bool;
+    /// How many times a worker has started the task.
+    fn attempts(&self) -> u32;
+    /// Whether the task is done (finished, failed, cancelled or killed): a driver skips it.
+    fn is_done(&self) -> bool;
+    /// Finishes a claimed task with the worker's encoded output, or an error. Decoding runs
+    /// the result type's `Deserialize`: a panic there fails the task with `Codec`.
     fn finish(&self, outcome: Result<Vec<u8>, TaskError>);
+    /// Ends a claimed task that will not be run (its pool is being stopped) as cancelled.
+    fn stop(&self);
     /// Finishes a task that was never claimed with `error` (a broken pool).
     fn fail(&self, error: TaskError);
     /// Cancels the task if it has not been claimed.
@@ -48,6 +62,22 @@ pub(crate) struct ProcessTask<T> {
     input: Mutex<Option<Arc<Vec<u8>>>>,
     decode: fn(Vec<u8>) -> Result<T, TaskError>,
     timeout: Option<Duration>,
+    /// Whether `Future::kill` was called, and which worker runs the task right now.
+    kill: Mutex<Kill>,
+    /// Starts on a worker so far (more than one after retries). Only the driver that claimed
+    /// the task changes it.
+    attempts: AtomicU32,
+}
+
+/// The state `Future::kill` and the task's driver share.
+///
+/// Invariant: `runner` is `Some` exactly while a worker is running the task (set by `start`,
+/// cleared by `finish` before the task completes), so `kill` signals only the worker running
+/// this very task, never the next task of the same worker.
+#[derive(Default)]
+struct Kill {
+    killed: bool,
+    runner: Option<Arc<Signaller>>,
 }
 
 impl<T: Send> ProcessTask<T> {
@@ -65,6 +95,29 @@ impl<T: Send> ProcessTask<T> {
             input: Mutex::new(Some(Arc::new(input))),
             decode,
             timeout,
+            kill: Mutex::new(Kill::default()),
+            attempts: AtomicU32::new(0),
+        }
+    }
+
+    /// Decodes a worker's output, catching a panic in the result type's `Deserialize`.
+    fn decode(&self, bytes: Vec<u8>) -> Result<T, TaskError> {
+        match panic::catch_parts(|| (self.decode)(bytes)) {
+            Ok(outcome) => outcome,
+            Err((message, location)) => {
+                let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
+                Err(TaskError::codec(format!(
+                    "decoding the result panicked{at}: {message}"
+                )))
+            }
+        }
+    }
+
+    /// Completes the core, dropping a late outcome (one that lost to a kill or a deadline)
+    /// under `catch`, so that a panicking `Drop` of the user's value cannot end the driver.
+    fn complete(&self, from: u32, outcome: Result<T, TaskError>) {
+        if let Err(late) = self.core.complete(from, outcome) {
+            let _ = panic::catch(|| drop(late));
         }
     }
 }
@@ -91,16 +144,45 @@ impl<T: Send> ProcessJob for ProcessTask<T> {
         self.timeout
     }
 
+    fn start(&self, signaller: &Arc<Signaller>) -> bool {
+        let mut kill = lock(&self.kill);
+        if kill.killed {
+            return false;
+        }
+        kill.runner = Some(Arc::clone(signaller));
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    fn attempts(&self) -> u32 {
+        self.attempts.load(Ordering::Relaxed)
+    }
+
+    fn is_done(&self) -> bool {
+        self.core.is_done()
+    }
+
     fn finish(&self, outcome: Result<Vec<u8>, TaskError>) {
         lock(&self.input).take();
-        let _ = self
-            .core
-            .complete(FROM_RUNNING, outcome.and_then(self.decode));
+        // Before completing: a `kill` from now on finds no runner, so it cannot reach the
+        // worker's next task (invariant on `Kill`).
+        lock(&self.kill).runner = None;
+        if self.core.is_done() {
+            return; // killed meanwhile: the outcome is not decoded for nobody
+        }
+        let outcome = outcome.and_then(|bytes| self.decode(bytes));
+        self.complete(FROM_RUNNING, outcome);
+    }
+
+    fn stop(&self) {
+        lock(&self.input).take();
+        lock(&self.kill).runner = None;
+        self.core.stop();
     }
 
     fn fail(&self, error: TaskError) {
         lock(&self.input).take();
-        let _ = self.core.complete(FROM_PENDING, Err(error));
+        self.complete(FROM_PENDING, Err(error));
     }
 
     fn cancel(&self) -> bool {
@@ -146,6 +228,32 @@ impl<T: Send> Handle<T> for ProcessTask<T> {
 
     fn cancel(&self) -> bool {
         ProcessJob::cancel(self)
+    }
+
+    /// Cancels a queued task; stops a claimed one: it fails with `Cancelled` at once, and the
+    /// worker running it (if one is) is killed; its driver replaces it. A task claimed but
+    /// not started yet is stopped by its driver when its worker gets to it (`start` refuses).
+    fn kill(&self) -> bool {
+        if ProcessJob::cancel(self) {
+            return true;
+        }
+        // Stopped under the lock, so that `finish` (which clears the runner under it first)
+        // either completes the task before this or finds it stopped.
+        let (stopped, runner) = {
+            let mut kill = lock(&self.kill);
+            if self.core.is_done() {
+                return self.core.is_cancelled();
+            }
+            kill.killed = true;
+            (self.core.stop(), kill.runner.take())
+        };
+        if let Some(runner) = runner {
+            // The worker may have finished this task a moment ago and begun its next one;
+            // `Signaller::kill_for_task` tells the driver so, and it gives that task to the
+            // next worker instead of failing it.
+            runner.kill_for_task();
+        }
+        stopped || self.core.is_cancelled()
     }
 }
 

@@ -9,6 +9,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
+use crate::error::TaskError;
 use crate::spin::{spin_until, SPIN_FOR};
 
 /// Frame kinds.
@@ -22,7 +23,7 @@ pub(crate) mod kind {
     pub(crate) const INIT_FAILED: u8 = 3;
     /// Worker → pool: the task's encoded output.
     pub(crate) const DONE: u8 = 4;
-    /// Worker → pool: the task panicked. Payload: the message.
+    /// Worker → pool: the task panicked. Payload: see [`panicked`](super::panicked).
     pub(crate) const PANICKED: u8 = 5;
     /// Worker → pool: input could not be decoded or output encoded. Payload: the message.
     pub(crate) const CODEC: u8 = 6;
@@ -330,6 +331,52 @@ fn send_vectored(fd: i32, slices: &[IoSlice<'_>]) -> io::Result<usize> {
     }
 }
 
+/// The payload of a `PANICKED` reply: `location_len: u32` (little-endian), the location
+/// (`file:line:column`, empty when unknown), then the message.
+pub(crate) fn panicked(message: &str, location: Option<&str>) -> Vec<u8> {
+    let location = location.unwrap_or("");
+    let mut payload = Vec::with_capacity(4 + location.len() + message.len());
+    payload.extend_from_slice(&(location.len() as u32).to_le_bytes());
+    payload.extend_from_slice(location.as_bytes());
+    payload.extend_from_slice(message.as_bytes());
+    payload
+}
+
+/// The message and location of a `PANICKED` payload (a malformed one is all message).
+fn parse_panicked(payload: &[u8]) -> (String, Option<String>) {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let parts = payload
+        .split_first_chunk::<4>()
+        .and_then(|(len, rest)| rest.split_at_checked(u32::from_le_bytes(*len) as usize));
+    match parts {
+        Some((location, message)) => {
+            let location = (!location.is_empty()).then(|| text(location));
+            (text(message), location)
+        }
+        None => (text(payload), None),
+    }
+}
+
+/// The outcome that a reply frame of `kind` carries, from the worker process `pid`.
+pub(crate) fn reply(kind: u8, payload: Vec<u8>, pid: u32) -> Result<Vec<u8>, TaskError> {
+    let text = || String::from_utf8_lossy(&payload).into_owned();
+    match kind {
+        kind::DONE => Ok(payload),
+        kind::PANICKED => {
+            let (message, location) = parse_panicked(&payload);
+            Err(TaskError::panicked_at(message, location, Some(pid)))
+        }
+        kind::CODEC => Err(TaskError::codec(text())),
+        kind::UNKNOWN => Err(TaskError::codec(format!(
+            "the worker process has no function registered as `{}`",
+            text()
+        ))),
+        other => Err(TaskError::codec(format!(
+            "the worker sent a frame of kind {other} as a reply"
+        ))),
+    }
+}
+
 /// The payload of a `TASK` frame, split into its parts.
 pub(crate) struct TaskPayload<'a> {
     pub(crate) call: u8,
@@ -471,6 +518,27 @@ mod tests {
         let (_a, mut b) = pair(1024);
         let deadline = Instant::now() + Duration::from_millis(50);
         assert!(matches!(b.recv(Some(deadline)), Err(RecvError::TimedOut)));
+    }
+
+    #[test]
+    fn a_panic_reply_carries_message_location_and_process() {
+        let payload = panicked("bad input", Some("src/lib.rs:3:9"));
+        assert_eq!(
+            reply(kind::PANICKED, payload, 77),
+            Err(TaskError::panicked_at(
+                "bad input".into(),
+                Some("src/lib.rs:3:9".into()),
+                Some(77)
+            ))
+        );
+        let unknown_place = panicked("boom", None);
+        assert_eq!(
+            reply(kind::PANICKED, unknown_place, 1),
+            Err(TaskError::panicked_at("boom".into(), None, Some(1)))
+        );
+        // Too short for its own length: read as a message, not trusted.
+        let garbled = reply(kind::PANICKED, vec![200, 0, 0, 0, b'x'], 1).unwrap_err();
+        assert!(garbled.is_panicked());
     }
 
     #[test]

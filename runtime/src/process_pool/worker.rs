@@ -3,11 +3,10 @@
 
 use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::registry::{find, Call};
-use super::wire::{kind, Channel, Frame, RecvError, TaskPayload};
-use crate::error::panic_message;
+use super::wire::{self, kind, Channel, Frame, RecvError, TaskPayload};
+use crate::panic;
 
 /// The environment variable that tells a starting program it is a worker, and how to reach
 /// its pool: `fd,parent_pid,max_frame,initializer` (see `Worker::spawn`).
@@ -126,7 +125,9 @@ fn reply(channel: &mut Channel, frame: &Frame) -> std::io::Result<()> {
     let Some(entry) = find(task.name) else {
         return channel.send(kind::UNKNOWN, frame.id, &[task.name.as_bytes()]);
     };
-    match catch_unwind(AssertUnwindSafe(|| (entry.run)(call, task.input))) {
+    // Under `panic::catch_parts`, a panic prints nothing: its message and location go back
+    // to the pool in the reply.
+    match panic::catch_parts(|| (entry.run)(call, task.input)) {
         // The channel would refuse the frame, and the worker would end on the error.
         Ok(Ok(output)) if output.len() > channel.max_frame() => {
             let message = format!(
@@ -138,9 +139,9 @@ fn reply(channel: &mut Channel, frame: &Frame) -> std::io::Result<()> {
         }
         Ok(Ok(output)) => channel.send(kind::DONE, frame.id, &[&output]),
         Ok(Err(message)) => channel.send(kind::CODEC, frame.id, &[message.as_bytes()]),
-        Err(payload) => {
-            let message = panic_message(payload.as_ref());
-            channel.send(kind::PANICKED, frame.id, &[message.as_bytes()])
+        Err((message, location)) => {
+            let payload = wire::panicked(&message, location.as_deref());
+            channel.send(kind::PANICKED, frame.id, &[&payload])
         }
     }
 }
@@ -186,13 +187,13 @@ fn take_channel(fd: i32) -> std::io::Result<i32> {
 /// Runs the initializer registered as `name`.
 fn initialize(name: &str) -> Result<(), String> {
     let entry = find(name).ok_or_else(|| format!("no initializer is registered as `{name}`"))?;
-    match catch_unwind(AssertUnwindSafe(|| (entry.run)(Call::Init, &[]))) {
+    match panic::catch_parts(|| (entry.run)(Call::Init, &[])) {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(message)) => Err(message),
-        Err(payload) => Err(format!(
-            "the initializer panicked: {}",
-            panic_message(payload.as_ref())
-        )),
+        Err((message, location)) => {
+            let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
+            Err(format!("the initializer panicked{at}: {message}"))
+        }
     }
 }
 

@@ -9,7 +9,6 @@ mod worker;
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread;
 
@@ -17,8 +16,8 @@ pub use self::builder::ThreadPoolBuilder;
 use self::queue::Queue;
 use self::worker::Shared;
 use crate::error::TaskError;
-use crate::future::task::{current_pool, Job, Task};
-use crate::map::{Chunk, Map, SubmitChunk};
+use crate::future::task::{current_pool, new_pool_id, Job, Task};
+use crate::map::{Chunk, Map, MapOptions, SubmitChunk};
 use crate::sync::lock;
 use crate::Future;
 
@@ -44,9 +43,6 @@ use crate::Future;
 pub struct ThreadPool {
     shared: Arc<Shared>,
 }
-
-/// Pool ids start at 1: 0 means "not a worker" in `enter_pool`.
-static NEXT_POOL_ID: AtomicUsize = AtomicUsize::new(1);
 
 impl ThreadPool {
     /// A pool with the default settings (see [`ThreadPoolBuilder`]).
@@ -80,7 +76,7 @@ impl ThreadPool {
     }
 
     fn start(settings: ThreadPoolBuilder) -> io::Result<Self> {
-        let id = NEXT_POOL_ID.fetch_add(1, Ordering::Relaxed);
+        let id = new_pool_id();
         let workers = settings.workers.unwrap_or_else(builder::default_workers);
         let prefix = settings.name_prefix.unwrap_or_else(|| format!("pool-{id}"));
         let pool = Self {
@@ -186,11 +182,39 @@ impl ThreadPool {
         I::Item: Send + 'static,
         T: Send + 'static,
     {
+        self.map_with(func, items, MapOptions::new())
+    }
+
+    /// As [`map`](Self::map), with `options` (batch size, order, timeout, look-ahead), which
+    /// hold from the first item since the map starts at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{MapOptions, ThreadPool};
+    ///
+    /// let pool = ThreadPool::builder().workers(2).build().unwrap();
+    /// let options = MapOptions::new().chunksize(250);
+    /// let total: u64 = pool.map_with(|x: u64| x * x, 0..1000, options).map(Result::unwrap).sum();
+    /// assert_eq!(total, 332_833_500);
+    /// ```
+    pub fn map_with<F, I, T>(
+        &self,
+        func: F,
+        items: I,
+        options: MapOptions,
+    ) -> Map<'_, I::IntoIter, T>
+    where
+        F: Fn(I::Item) -> T + Send + Sync + 'static,
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
         let submit = ThreadChunks {
             pool: self,
             shared: Arc::new((func, Mutex::new(VecDeque::new()))),
         };
-        Map::new(Box::new(submit), items.into_iter(), self.workers())
+        Map::new(Box::new(submit), items.into_iter(), self.workers(), options)
     }
 
     /// Stops accepting work (Python's `Executor.shutdown`).

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::ThreadPool;
 use crate::deadline;
-use crate::error::TaskError;
+use crate::error::{Deadline, TaskError};
 use crate::future::core::FROM_RUNNING;
 use crate::future::task::{Handle, Task};
 use crate::Future;
@@ -40,7 +40,7 @@ impl ThreadPool {
             Task::new(
                 move || {
                     if let Some(deadline) = Instant::now().checked_add(timeout) {
-                        deadline::at(deadline, move || expire(&this));
+                        deadline::at(deadline, move || expire(&this, timeout));
                     }
                     task()
                 },
@@ -52,9 +52,10 @@ impl ThreadPool {
 }
 
 /// Fails the task with `TimedOut` if it is still running (the timer thread calls this).
-fn expire<T>(task: &Weak<dyn Handle<T>>) {
+fn expire<T>(task: &Weak<dyn Handle<T>>, timeout: Duration) {
     if let Some(task) = task.upgrade() {
         // Loses harmlessly to a task that already finished.
-        let _ = task.core().complete(FROM_RUNNING, Err(TaskError::TimedOut));
+        let error = TaskError::timed_out(Deadline::Task { timeout });
+        let _ = task.core().complete(FROM_RUNNING, Err(error));
     }
 }

@@ -153,10 +153,16 @@ fn only_the_first_completion_counts() {
     let core = Core::<u32>::new();
     assert!(core.claim());
     assert!(core
-        .complete(FROM_RUNNING, Err(TaskError::TimedOut))
+        .complete(
+            FROM_RUNNING,
+            Err(TaskError::timed_out(crate::error::Deadline::Wait))
+        )
         .is_ok());
     assert_eq!(core.complete(FROM_RUNNING, Ok(5)), Err(Ok(5)));
-    assert_eq!(core.try_take(), Some(Err(TaskError::TimedOut)));
+    assert_eq!(
+        core.try_take(),
+        Some(Err(TaskError::timed_out(crate::error::Deadline::Wait)))
+    );
 }
 
 #[test]

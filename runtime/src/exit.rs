@@ -1,0 +1,92 @@
+//! Finishing submitted work when the program ends, as Python does: at exit, every pool still
+//! alive stops taking work and the program waits until what was already submitted is done.
+//!
+//! Pools that live in statics (the default pool, a `#[parallel]` function's own pool, a
+//! `pmap!` call site's pool, a user's `static LazyLock<ThreadPool>`) are never dropped, so
+//! their `Drop` cannot wait for them. Each pool registers a weak reference here when it
+//! starts; a C `atexit` handler, installed with the first registration, runs when `main`
+//! returns or `std::process::exit` is called. It closes every pool first (so work that
+//! several pools pass between them stops at the same moment, as Python's global shutdown
+//! flag does), then waits for each.
+//!
+//! A pool opts out with its builder's `wait_at_exit(false)`; the whole program with
+//! [`wait_at_exit`]. A dropped pool's weak reference no longer upgrades, so registering
+//! keeps nothing alive.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, Once, Weak};
+
+use crate::sync::lock;
+
+/// What the exit handler needs from a pool.
+pub(crate) trait AtExit: Send + Sync {
+    /// Stops taking work; what is queued still runs.
+    fn close(&self);
+    /// Waits until the pool's threads are done, except the calling thread if it is one.
+    fn wait(&self);
+}
+
+/// Whether the program waits at exit (see [`wait_at_exit`]).
+static WAIT: AtomicBool = AtomicBool::new(true);
+
+/// The pools to wait for, oldest first.
+static POOLS: Mutex<Vec<Weak<dyn AtExit>>> = Mutex::new(Vec::new());
+
+/// Registers a pool to be waited for when the program ends.
+pub(crate) fn register(pool: Weak<dyn AtExit>) {
+    static HANDLER: Once = Once::new();
+    HANDLER.call_once(|| {
+        // SAFETY: `atexit` only records the function pointer; `finish` is an `extern "C"` fn
+        // that takes nothing, returns nothing, and never unwinds (see below).
+        unsafe { libc::atexit(finish) };
+    });
+    let mut pools = lock(&POOLS);
+    pools.retain(|pool| pool.strong_count() > 0);
+    pools.push(pool);
+}
+
+/// Sets whether the program, when it ends (`main` returns or `std::process::exit` is
+/// called), first waits for the work already submitted to its pools, as Python does. On by
+/// default. With `false` the program ends at once: queued tasks never run and running ones
+/// are cut off (worker processes exit with the program).
+///
+/// One pool can opt out instead, with
+/// [`ThreadPoolBuilder::wait_at_exit`](crate::ThreadPoolBuilder::wait_at_exit) or
+/// [`ProcessPoolBuilder::wait_at_exit`](crate::ProcessPoolBuilder::wait_at_exit): a pool
+/// whose tasks run for ever would otherwise keep the program from ending.
+///
+/// # Examples
+///
+/// ```
+/// use parallel::parallel;
+///
+/// #[parallel]
+/// fn log(line: String) {
+///     println!("{line}");
+/// }
+///
+/// fn main() {
+///     let _ = log("written before the program ends".into()); // future dropped: still runs
+///     parallel::wait_at_exit(true); // the default
+/// }
+/// # main();
+/// ```
+pub fn wait_at_exit(wait: bool) {
+    WAIT.store(wait, Ordering::Relaxed);
+}
+
+/// The exit handler. It must not unwind into C: every panic is caught.
+extern "C" fn finish() {
+    if !WAIT.load(Ordering::Relaxed) {
+        return;
+    }
+    let _ = std::panic::catch_unwind(|| {
+        let pools: Vec<_> = lock(&POOLS).iter().filter_map(Weak::upgrade).collect();
+        for pool in &pools {
+            pool.close();
+        }
+        for pool in &pools {
+            pool.wait();
+        }
+    });
+}
