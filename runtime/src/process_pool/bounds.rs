@@ -8,6 +8,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::codec;
 use super::registry::{decode, encode};
 
 /// An argument type of a function run in worker processes: it travels encoded with serde.
@@ -31,24 +32,22 @@ pub trait ProcessArgument: Sized {
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessArgument for T {
     fn encoded_len(&self) -> Result<usize, String> {
-        postcard::serialize_with_flavor(self, postcard::ser_flavors::Size::default())
-            .map_err(|error| format!("could not encode the arguments: {error}"))
+        codec::encoded_len(self).map_err(|error| format!("could not encode the arguments: {error}"))
     }
 
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String> {
-        postcard::to_io(self, out)
-            .map(drop)
+        codec::encode_into(self, out)
             .map_err(|error| format!("could not encode the arguments: {error}"))
     }
 
     fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String> {
-        postcard::take_from_bytes(bytes)
+        codec::decode_from(bytes)
             .map_err(|error| format!("could not decode the arguments: {error}"))
     }
 }
 
 /// The argument tuple of a function run in worker processes. Encoded as its elements one
-/// after the other (which is how postcard encodes a tuple), and a batch as a count followed
+/// after the other (which is how the codec encodes a tuple), and a batch as a count followed
 /// by its tuples.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -210,14 +209,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tuples_round_trip_as_postcard_encodes_them() {
+    fn tuples_round_trip_as_the_codec_encodes_them() {
         let args = (7u64, "seven".to_owned(), vec![1.5f64, 2.5]);
         let bytes = ProcessArguments::encode(&args).unwrap();
         assert_eq!(
             bytes,
-            postcard::to_allocvec(&args).unwrap(),
+            codec::encode(&args).unwrap(),
             "same bytes as the whole tuple"
         );
+        let each = [
+            &7u64.to_le_bytes()[..],
+            &5u64.to_le_bytes(),
+            b"seven",
+            &2u64.to_le_bytes(),
+            &1.5f64.to_le_bytes(),
+            &2.5f64.to_le_bytes(),
+        ];
+        assert_eq!(bytes, each.concat(), "the elements one after another");
         assert_eq!(
             <(u64, String, Vec<f64>) as ProcessArguments>::decode(&bytes).unwrap(),
             args

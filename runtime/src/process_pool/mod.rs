@@ -3,6 +3,7 @@
 //! worker recycling. The protocol is in `README.md` beside this file.
 
 mod bounds;
+mod codec;
 mod registry;
 mod spare;
 mod spawn;

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::bounds::{ProcessArguments, ProcessResult};
+use super::codec;
 
 use crate::error::panic_message;
 use crate::panic;
@@ -146,12 +147,14 @@ pub fn invoke_initializer(init: fn(), call: Call, _input: &[u8]) -> Result<Vec<u
     }
 }
 
-/// Encodes `value` for the wire.
+/// Encodes `value` for the wire; an error names `what` could not be encoded, then says why
+/// (a failing `Serialize`'s own message).
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<Vec<u8>, String> {
-    postcard::to_allocvec(value).map_err(|error| format!("could not encode the {what}: {error}"))
+    codec::encode(value).map_err(|error| format!("could not encode the {what}: {error}"))
 }
 
-/// Decodes a `T` from the wire.
+/// Decodes a `T` that takes all of `bytes` from the wire; an error names `what` could not be
+/// decoded, then says why (a failing `Deserialize`'s own message, or what was corrupt).
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
-    postcard::from_bytes(bytes).map_err(|error| format!("could not decode the {what}: {error}"))
+    codec::decode(bytes).map_err(|error| format!("could not decode the {what}: {error}"))
 }
