@@ -65,7 +65,7 @@ fn scratch(name: &str) -> String {
 }
 
 #[parallel(processes = 1)]
-fn pid() -> u32 {
+fn worker_pid() -> u32 {
     std::process::id()
 }
 
@@ -93,7 +93,10 @@ fn spinner_pid(marker: &str) -> u32 {
         {
             return pid;
         }
-        assert!(start.elapsed() < PATIENCE, "the spinning task never started");
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the spinning task never started"
+        );
         thread::sleep(Duration::from_millis(1));
     }
 }
@@ -105,38 +108,69 @@ fn killing_a_running_task_kills_its_worker_and_the_pool_goes_on() {
     let marker = scratch("spin");
     let running = pool.submit(spin, (marker.clone(),));
     let worker = spinner_pid(&marker);
-    assert!(!running.cancel(), "cancel keeps Python's meaning: pending only");
+    assert!(
+        !running.cancel(),
+        "cancel keeps Python's meaning: pending only"
+    );
     assert!(running.kill());
     assert!(running.is_cancelled());
     assert_eq!(outcome(&running), Err(TaskError::Cancelled));
     await_gone(worker);
     assert_eq!(outcome(&pool.submit(square, (7,))), Ok(49));
-    assert_ne!(outcome(&pool.submit(pid, ())), Ok(worker), "a new worker");
+    assert_ne!(
+        outcome(&pool.submit(worker_pid, ())),
+        Ok(worker),
+        "a new worker"
+    );
     assert!(running.kill(), "killing again still says it is cancelled");
     let _ = fs::remove_file(marker);
+}
+
+/// Creates the file `started`, waits for the file `gate`, then returns `value`.
+#[parallel(processes = 1)]
+fn gated(started: String, gate: String, value: u32) -> u32 {
+    fs::write(&started, b"").unwrap();
+    await_file(&gate);
+    value
+}
+
+/// Waits, in any process, until `path` exists; panics after `PATIENCE`.
+fn await_file(path: &str) {
+    let start = Instant::now();
+    while !PathBuf::from(path).exists() {
+        assert!(start.elapsed() < PATIENCE, "`{path}` never appeared");
+        thread::sleep(Duration::from_millis(1));
+    }
 }
 
 #[test]
 #[cfg_attr(miri, ignore)]
 fn killing_a_task_waiting_behind_another_spares_the_running_one() {
     let pool = ProcessPool::builder().workers(1).build().unwrap();
-    let marker = scratch("spin");
-    let running = pool.submit(spin, (marker.clone(),));
-    let worker = spinner_pid(&marker);
-    // A worker holds two tasks when every worker is busy: this one waits behind `running`.
-    let second = pool.submit(square, (3,));
+    let files: Vec<String> = (0..4).map(|_| scratch("gate")).collect();
+    let [first_started, first_gate, started, gate] = [0, 1, 2, 3].map(|i| files[i].clone());
+    // While `first` holds the only worker, two tasks queue; when it ends, the worker takes
+    // `running` and, every worker being busy, `waiting` is handed to it behind `running`.
+    let first = pool.submit(gated, (first_started.clone(), first_gate.clone(), 1));
+    await_file(&first_started);
+    let running = pool.submit(gated, (started.clone(), gate.clone(), 2));
+    let waiting = pool.submit(square, (3,));
     let queued = pool.submit(square, (4,));
-    await_running(&second);
-    assert!(second.kill());
-    assert_eq!(outcome(&second), Err(TaskError::Cancelled));
+    fs::write(&first_gate, b"").unwrap();
+    assert_eq!(outcome(&first), Ok(1));
+    await_file(&started);
+    await_running(&waiting);
+    assert!(waiting.kill());
+    assert_eq!(outcome(&waiting), Err(TaskError::Cancelled));
     assert!(queued.kill(), "a queued task is simply cancelled");
-    assert!(exists(worker), "the worker running the other task lives on");
-    assert!(!running.is_done());
-    assert!(running.kill());
-    await_gone(worker);
+    assert!(!running.is_done(), "the task the worker runs is spared");
+    fs::write(&gate, b"").unwrap();
+    assert_eq!(outcome(&running), Ok(2));
     assert_eq!(outcome(&pool.submit(square, (5,))), Ok(25));
     assert_eq!(queued.result(), Err(TaskError::Cancelled));
-    let _ = fs::remove_file(marker);
+    for file in files {
+        let _ = fs::remove_file(file);
+    }
 }
 
 #[test]
@@ -208,7 +242,11 @@ fn stop_all(signal: i32, stop: fn(&ProcessPool)) {
     for future in &queued {
         assert_eq!(outcome(future), Err(TaskError::Cancelled));
     }
-    assert!(pool.submit(square, (1,)).result().unwrap_err().is_shut_down());
+    assert!(pool
+        .submit(square, (1,))
+        .result()
+        .unwrap_err()
+        .is_shut_down());
     pool.shutdown(true, false);
     for worker in workers {
         assert!(!exists(worker), "worker {worker} outlived the pool");
@@ -240,14 +278,20 @@ fn a_shutdown_with_a_bounded_wait_reports_whether_everything_finished() {
     let started = Instant::now();
     assert!(!pool.shutdown_timeout(Duration::from_millis(200), false));
     assert!(started.elapsed() >= Duration::from_millis(200));
-    assert!(!stuck.is_done(), "the bounded wait gave up, the work goes on");
+    assert!(
+        !stuck.is_done(),
+        "the bounded wait gave up, the work goes on"
+    );
     pool.kill_workers();
     assert!(pool.shutdown_timeout(PATIENCE, false));
     assert!(stuck.result().unwrap_err().is_worker_died());
     assert!(!exists(worker));
     let idle = ProcessPool::builder().workers(2).build().unwrap();
     assert_eq!(outcome(&idle.submit(square, (2,))), Ok(4));
-    assert!(idle.shutdown_timeout(PATIENCE, false), "an idle pool ends at once");
+    assert!(
+        idle.shutdown_timeout(PATIENCE, false),
+        "an idle pool ends at once"
+    );
     let _ = fs::remove_file(marker);
 }
 
@@ -270,16 +314,30 @@ fn tries(marker: &str) -> usize {
 #[test]
 #[cfg_attr(miri, ignore)]
 fn a_task_whose_worker_died_is_retried_in_a_new_worker() {
-    let pool = ProcessPool::builder().workers(1).retries(2).build().unwrap();
+    let pool = ProcessPool::builder()
+        .workers(1)
+        .retries(2)
+        .build()
+        .unwrap();
     let marker = scratch("flaky");
     assert_eq!(outcome(&pool.submit(flaky, (marker.clone(), 2))), Ok(3));
     let _ = fs::remove_file(&marker);
     let error = outcome(&pool.submit(flaky, (marker.clone(), 5))).unwrap_err();
     assert!(
-        matches!(error, TaskError::WorkerDied { exit: WorkerExit::Signal(6), attempts: 3, .. }),
+        matches!(
+            error,
+            TaskError::WorkerDied {
+                exit: WorkerExit::Signal(6),
+                attempts: 3,
+                ..
+            }
+        ),
         "{error:?}"
     );
-    assert!(error.to_string().contains("the last of 3 attempts"), "{error}");
+    assert!(
+        error.to_string().contains("the last of 3 attempts"),
+        "{error}"
+    );
     assert_eq!(tries(&marker), 3, "1 try and 2 retries, no more");
     assert_eq!(outcome(&pool.submit(square, (6,))), Ok(36));
     let _ = fs::remove_file(marker);
@@ -360,12 +418,14 @@ fn an_idle_worker_leaves_and_a_new_one_starts_on_demand() {
         .idle_timeout(Duration::from_millis(100))
         .build()
         .unwrap();
-    let first = outcome(&pool.submit(pid, ())).unwrap();
+    let first = outcome(&pool.submit(worker_pid, ())).unwrap();
     await_gone(first);
-    let second = outcome(&pool.submit(pid, ())).unwrap();
+    let second = outcome(&pool.submit(worker_pid, ())).unwrap();
     assert_ne!(first, second);
     // Busy workers stay: tasks one after the other within the timeout share one worker.
-    let busy: Vec<u32> = (0..5).map(|_| outcome(&pool.submit(pid, ())).unwrap()).collect();
+    let busy: Vec<u32> = (0..5)
+        .map(|_| outcome(&pool.submit(worker_pid, ())).unwrap())
+        .collect();
     assert!(busy.windows(2).filter(|w| w[0] != w[1]).count() <= 4);
     pool.shutdown(true, false);
     assert!(!exists(second));
@@ -399,7 +459,10 @@ fn a_panic_decoding_a_result_fails_that_task_and_the_driver_goes_on() {
         let next = pool.submit(unlucky, (14,));
         let error = outcome(&bad).unwrap_err();
         assert!(error.is_codec(), "{error:?}");
-        assert!(error.to_string().contains("decoding 13 is unlucky"), "{error}");
+        assert!(
+            error.to_string().contains("decoding 13 is unlucky"),
+            "{error}"
+        );
         assert_eq!(outcome(&next), Ok(Unlucky(14)));
     }
     assert_eq!(outcome(&pool.submit(unlucky, (1,))), Ok(Unlucky(1)));
@@ -409,7 +472,7 @@ fn a_panic_decoding_a_result_fails_that_task_and_the_driver_goes_on() {
 #[cfg_attr(miri, ignore)]
 fn dropping_the_last_handle_of_a_pool_in_its_own_callback_does_not_block() {
     let pool = Arc::new(ProcessPool::builder().workers(1).build().unwrap());
-    let worker = outcome(&pool.submit(pid, ())).unwrap();
+    let worker = outcome(&pool.submit(worker_pid, ())).unwrap();
     let (dropped, on_drop) = mpsc::channel();
     let future = pool.submit(square, (3,));
     let last = Arc::clone(&pool);
@@ -438,11 +501,15 @@ fn a_panic_prints_nothing_but_a_workers_own_output_still_shows() {
     if let Some(token) = std::env::var_os(ROLE) {
         let token = token.into_string().unwrap();
         let error = outcome(&noisy(token.clone())).unwrap_err();
-        assert_eq!(error.panic_message(), Some(format!("{token} panicked on purpose").as_str()));
+        assert_eq!(
+            error.panic_message(),
+            Some(format!("{token} panicked on purpose").as_str())
+        );
         let pool = parallel::ThreadPool::new();
         let on_thread = pool.submit(move || -> u8 { panic!("a thread task panicked") });
         assert!(outcome(&on_thread).unwrap_err().is_panicked());
-        let mapped: Vec<_> = pmap!(|x: u32| if x == 1 { panic!("item 1") } else { x }, 0..3).collect();
+        let mapped: Vec<_> =
+            pmap!(|x: u32| if x == 1 { panic!("item 1") } else { x }, 0..3).collect();
         assert!(mapped[1].is_err());
         return;
     }
@@ -460,6 +527,9 @@ fn a_panic_prints_nothing_but_a_workers_own_output_still_shows() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains(&format!("{token} said on stderr")), "stderr: {stderr}");
+    assert!(
+        stderr.contains(&format!("{token} said on stderr")),
+        "stderr: {stderr}"
+    );
     assert!(!stderr.contains("panicked"), "stderr: {stderr}");
 }

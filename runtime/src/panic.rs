@@ -67,6 +67,12 @@ pub(crate) fn error_of(payload: Box<dyn Any + Send>) -> TaskError {
     TaskError::panicked_at(message, location, None)
 }
 
+/// The message of `payload` (caught inside [`catching`]) and the location the hook recorded
+/// for it.
+pub(crate) fn parts_of(payload: &(dyn Any + Send)) -> (String, Option<String>) {
+    parts(payload)
+}
+
 /// The message of `payload` and the location the hook recorded for it.
 fn parts(payload: &(dyn Any + Send)) -> (String, Option<String>) {
     let location = LOCATION.with(|slot| slot.borrow_mut().take());

@@ -159,6 +159,11 @@ process_arguments! {
     (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10, a11 A11);
 }
 
+/// An item of a batch that panicked in the worker: its position, the panic's message, and
+/// where it was raised.
+#[doc(hidden)]
+pub type Failure = (u64, String, Option<String>);
+
 /// The result type of a function run in worker processes: it travels back encoded with serde.
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
@@ -172,14 +177,10 @@ pub trait ProcessResult: Send + Sized + 'static {
     /// The value from its encoding.
     fn decode(bytes: &[u8]) -> Result<Self, String>;
     /// A batch's reply, encoded (see `registry::BatchReply`).
-    fn encode_batch(
-        values: &[Self],
-        failures: &[(u64, String)],
-        nanos: u64,
-    ) -> Result<Vec<u8>, String>;
+    fn encode_batch(values: &[Self], failures: &[Failure], nanos: u64) -> Result<Vec<u8>, String>;
     /// A batch's reply from its encoding.
     #[allow(clippy::type_complexity)]
-    fn decode_batch(bytes: &[u8]) -> Result<(Vec<Self>, Vec<(u64, String)>, u64), String>;
+    fn decode_batch(bytes: &[u8]) -> Result<(Vec<Self>, Vec<Failure>, u64), String>;
 }
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessResult for T {
@@ -191,15 +192,11 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessResult for T {
         decode(bytes, "result")
     }
 
-    fn encode_batch(
-        values: &[Self],
-        failures: &[(u64, String)],
-        nanos: u64,
-    ) -> Result<Vec<u8>, String> {
+    fn encode_batch(values: &[Self], failures: &[Failure], nanos: u64) -> Result<Vec<u8>, String> {
         encode(&(values, failures, nanos), "results")
     }
 
-    fn decode_batch(bytes: &[u8]) -> Result<(Vec<Self>, Vec<(u64, String)>, u64), String> {
+    fn decode_batch(bytes: &[u8]) -> Result<(Vec<Self>, Vec<Failure>, u64), String> {
         decode(bytes, "results")
     }
 }
@@ -245,7 +242,7 @@ mod tests {
             batch
         );
         let values = vec![10u8, 20];
-        let failures = vec![(1u64, "boom".to_owned())];
+        let failures = vec![(1u64, "boom".to_owned(), Some("src/lib.rs:1:1".to_owned()))];
         let reply = <u8 as ProcessResult>::encode_batch(&values, &failures, 99).unwrap();
         assert_eq!(
             <u8 as ProcessResult>::decode_batch(&reply).unwrap(),

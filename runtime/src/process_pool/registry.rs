@@ -12,7 +12,6 @@ use serde::Serialize;
 use super::bounds::{ProcessArguments, ProcessResult};
 use super::codec;
 
-use crate::error::panic_message;
 use crate::panic;
 
 /// What a worker is asked to do with a registered function.
@@ -124,7 +123,8 @@ where
                     match catch_unwind(AssertUnwindSafe(|| func.call(args))) {
                         Ok(value) => values.push(value),
                         Err(payload) => {
-                            failures.push((position as u64, panic_message(payload.as_ref())))
+                            let (message, location) = panic::parts_of(payload.as_ref());
+                            failures.push((position as u64, message, location));
                         }
                     }
                 }

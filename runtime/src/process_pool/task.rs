@@ -42,9 +42,10 @@ pub(crate) trait ProcessJob: Send + Sync {
     fn attempts(&self) -> u32;
     /// Whether the task is done (finished, failed, cancelled or killed): a driver skips it.
     fn is_done(&self) -> bool;
-    /// Finishes a claimed task with the worker's encoded output, or an error. Decoding runs
-    /// the result type's `Deserialize`: a panic there fails the task with `Codec`.
-    fn finish(&self, outcome: Result<Vec<u8>, TaskError>);
+    /// Finishes a claimed task with the encoded output of worker process `pid`, or an
+    /// error. Decoding runs the result type's `Deserialize`: a panic there fails the task
+    /// with `Codec`.
+    fn finish(&self, outcome: Result<(Vec<u8>, u32), TaskError>);
     /// Ends a claimed task that will not be run (its pool is being stopped) as cancelled.
     fn stop(&self);
     /// Finishes a task that was never claimed with `error` (a broken pool).
@@ -60,7 +61,7 @@ pub(crate) struct ProcessTask<T> {
     /// The encoded input; dropped once the task is done. Kept until then because a task
     /// whose worker dies before starting it is sent again.
     input: Mutex<Option<Arc<Vec<u8>>>>,
-    decode: fn(Vec<u8>) -> Result<T, TaskError>,
+    decode: fn(Vec<u8>, u32) -> Result<T, TaskError>,
     timeout: Option<Duration>,
     /// Whether `Future::kill` was called, and which worker runs the task right now.
     kill: Mutex<Kill>,
@@ -85,7 +86,7 @@ impl<T: Send> ProcessTask<T> {
         name: &'static str,
         call: Call,
         input: Vec<u8>,
-        decode: fn(Vec<u8>) -> Result<T, TaskError>,
+        decode: fn(Vec<u8>, u32) -> Result<T, TaskError>,
         timeout: Option<Duration>,
     ) -> Self {
         Self {
@@ -101,8 +102,8 @@ impl<T: Send> ProcessTask<T> {
     }
 
     /// Decodes a worker's output, catching a panic in the result type's `Deserialize`.
-    fn decode(&self, bytes: Vec<u8>) -> Result<T, TaskError> {
-        match panic::catch_parts(|| (self.decode)(bytes)) {
+    fn decode(&self, bytes: Vec<u8>, pid: u32) -> Result<T, TaskError> {
+        match panic::catch_parts(|| (self.decode)(bytes, pid)) {
             Ok(outcome) => outcome,
             Err((message, location)) => {
                 let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
@@ -162,7 +163,7 @@ impl<T: Send> ProcessJob for ProcessTask<T> {
         self.core.is_done()
     }
 
-    fn finish(&self, outcome: Result<Vec<u8>, TaskError>) {
+    fn finish(&self, outcome: Result<(Vec<u8>, u32), TaskError>) {
         lock(&self.input).take();
         // Before completing: a `kill` from now on finds no runner, so it cannot reach the
         // worker's next task (invariant on `Kill`).
@@ -170,7 +171,7 @@ impl<T: Send> ProcessJob for ProcessTask<T> {
         if self.core.is_done() {
             return; // killed meanwhile: the outcome is not decoded for nobody
         }
-        let outcome = outcome.and_then(|bytes| self.decode(bytes));
+        let outcome = outcome.and_then(|(bytes, pid)| self.decode(bytes, pid));
         self.complete(FROM_RUNNING, outcome);
     }
 
@@ -258,16 +259,22 @@ impl<T: Send> Handle<T> for ProcessTask<T> {
 }
 
 /// Decodes a worker's output for one call.
-pub(crate) fn decode_value<T: ProcessResult>(bytes: Vec<u8>) -> Result<T, TaskError> {
+pub(crate) fn decode_value<T: ProcessResult>(bytes: Vec<u8>, _pid: u32) -> Result<T, TaskError> {
     T::decode(&bytes).map_err(TaskError::codec)
 }
 
-/// Decodes a worker's output for a batch.
-pub(crate) fn decode_batch<T: ProcessResult>(bytes: Vec<u8>) -> Result<Chunk<T>, TaskError> {
+/// Decodes the output of worker process `pid` for a batch.
+pub(crate) fn decode_batch<T: ProcessResult>(
+    bytes: Vec<u8>,
+    pid: u32,
+) -> Result<Chunk<T>, TaskError> {
     let (values, failures, nanos) = T::decode_batch(&bytes).map_err(TaskError::codec)?;
     let failures = failures
         .into_iter()
-        .map(|(position, message)| (position as usize, TaskError::panicked(message)))
+        .map(|(position, message, location)| {
+            let error = TaskError::panicked_at(message, location, Some(pid));
+            (position as usize, error)
+        })
         .collect();
     Ok(Chunk::from_parts(
         values,

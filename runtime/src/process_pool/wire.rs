@@ -358,10 +358,10 @@ fn parse_panicked(payload: &[u8]) -> (String, Option<String>) {
 }
 
 /// The outcome that a reply frame of `kind` carries, from the worker process `pid`.
-pub(crate) fn reply(kind: u8, payload: Vec<u8>, pid: u32) -> Result<Vec<u8>, TaskError> {
+pub(crate) fn reply(kind: u8, payload: Vec<u8>, pid: u32) -> Result<(Vec<u8>, u32), TaskError> {
     let text = || String::from_utf8_lossy(&payload).into_owned();
     match kind {
-        kind::DONE => Ok(payload),
+        kind::DONE => Ok((payload, pid)),
         kind::PANICKED => {
             let (message, location) = parse_panicked(&payload);
             Err(TaskError::panicked_at(message, location, Some(pid)))

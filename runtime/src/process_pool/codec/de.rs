@@ -6,6 +6,10 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::error::Error;
 
+/// How many elements of no size (`()`, unit structs) a sequence may hold beyond the bytes
+/// left to read; see `Deserializer::count`.
+const ZERO_SIZED_SLACK: usize = 1 << 20;
+
 /// Reads values from the front of `input`.
 pub(crate) struct Deserializer<'de> {
     /// What has not been read yet.
@@ -58,6 +62,22 @@ impl<'de> Deserializer<'de> {
                 "a length of {len} does not fit in this platform's memory"
             ))
         })
+    }
+
+    /// The element count of a sequence or map. Every element but one of no size takes at
+    /// least a byte, so a count far beyond the bytes left is corrupt: refused here rather
+    /// than looped over (a count of 2⁶⁴ for a `Vec<()>` would otherwise spin for ever).
+    /// Elements of no size are allowed up to `ZERO_SIZED_SLACK` beyond the bytes left.
+    #[inline]
+    fn count(&mut self) -> Result<usize, Error> {
+        let len = self.length()?;
+        let left = self.input.len();
+        if len > left.saturating_add(ZERO_SIZED_SLACK) {
+            return Err(Error::new(format!(
+                "a count of {len} elements with {left} bytes left is corrupt"
+            )));
+        }
+        Ok(len)
     }
 
     /// A length, then that many bytes. A corrupt length fails here, before anything is
@@ -233,7 +253,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
 
     #[inline]
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let len = self.length()?;
+        let len = self.count()?;
         self.elements(len, visitor)
     }
 
@@ -254,7 +274,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
 
     #[inline]
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        let len = self.length()?;
+        let len = self.count()?;
         self.items(len, visitor, |visitor, items| visitor.visit_map(items))
     }
 

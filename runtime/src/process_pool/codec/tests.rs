@@ -491,6 +491,16 @@ fn corrupt_input_is_an_error() {
     assert!(decode::<(u32,)>(&[1, 2, 3]).is_err());
 }
 
+#[test]
+fn a_count_of_zero_sized_elements_far_beyond_the_input_is_refused_at_once() {
+    // Would otherwise loop 2^64 times producing `()`s, each taking no input.
+    let error = decode::<Vec<()>>(&len(u64::MAX)).unwrap_err();
+    assert!(error.to_string().contains("is corrupt"), "{error}");
+    assert!(decode::<HashMap<(), ()>>(&len(1 << 40)).is_err());
+    // Honest ones, well within the slack, still round trip.
+    round_trip(&vec![(); 1000]);
+}
+
 /// Reads the first element of a seq, then drops the rest, or with `forget`, the access too.
 struct Partial {
     forget: bool,
@@ -560,13 +570,15 @@ impl<'de> Visitor<'de> for Hint<'_> {
 #[test]
 fn a_size_hint_never_exceeds_the_bytes_left() {
     let hint = Cell::new(None);
-    let input = [len(u64::MAX), vec![0; 100]].concat();
+    let input = [len(2_000), vec![0; 100]].concat();
     let _ = Hint(&hint).deserialize(&mut CodecDeserializer::new(&input));
     assert_eq!(hint.get(), Some(100));
     let input = [len(3), vec![0; 100]].concat();
     let _ = Hint(&hint).deserialize(&mut CodecDeserializer::new(&input));
     assert_eq!(hint.get(), Some(3));
     let error = decode::<Vec<u64>>(&[len(1 << 40), vec![0; 64]].concat()).unwrap_err();
+    assert!(error.to_string().contains("is corrupt"), "{error}");
+    let error = decode::<Vec<u64>>(&[len(20), vec![0; 64]].concat()).unwrap_err();
     assert!(error.to_string().contains("truncated"), "{error}");
 }
 
