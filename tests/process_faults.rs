@@ -578,12 +578,14 @@ fn needs_to_start() -> u32 {
 
 /// Checks that `call` fails with `Broken` mentioning `reason`, that at most one worker per
 /// slot was started, and that no more start afterwards: no respawn loop.
-fn broken_without_a_respawn_loop(which: &str, call: fn() -> Future<u32>, reason: &str) {
+fn broken_without_a_respawn_loop(which: &str, call: fn() -> Future<u32>, reason: &[&str]) {
     let futures: Vec<_> = (0..6).map(|_| call()).collect();
     for future in &futures {
         let error = outcome(future).unwrap_err();
         assert!(error.is_broken(), "{error:?}");
-        assert!(error.to_string().contains(reason), "{error}");
+        for part in reason {
+            assert!(error.to_string().contains(part), "{error}");
+        }
     }
     let started = starts(which).len();
     assert!((1..=2).contains(&started), "{started} workers for 2 slots");
@@ -614,11 +616,13 @@ fn broken_without_a_respawn_loop(which: &str, call: fn() -> Future<u32>, reason:
 #[test]
 #[cfg_attr(miri, ignore)]
 fn a_panicking_initializer_breaks_the_pool_without_a_respawn_loop() {
-    broken_without_a_respawn_loop("panic", *needs_a_database, ": no database");
     broken_without_a_respawn_loop(
         "panic",
         *needs_a_database,
-        "a worker's initializer failed: the initializer panicked at tests/process_faults.rs:",
+        &[
+            "a worker's initializer failed: the initializer panicked at tests/process_faults.rs:",
+            ": no database",
+        ],
     );
 }
 
@@ -628,6 +632,6 @@ fn an_initializer_that_exits_breaks_the_pool_without_a_respawn_loop() {
     broken_without_a_respawn_loop(
         "exit",
         *needs_to_start,
-        "a worker process exited with code 7 while starting",
+        &["a worker process exited with code 7 while starting"],
     );
 }

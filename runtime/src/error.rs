@@ -18,8 +18,10 @@ use std::time::Duration;
 /// let pool = ThreadPool::new();
 /// let err = pool.submit(|| -> u32 { panic!("bad input") }).result().unwrap_err();
 /// assert!(err.is_panicked());
-/// assert_eq!(err.to_string(), "the task panicked: bad input");
-/// assert!(matches!(err, TaskError::Panicked { .. }));
+/// assert_eq!(err.panic_message(), Some("bad input"));
+/// assert!(matches!(err, TaskError::Panicked { location: Some(_), process: None, .. }));
+/// // "the task panicked at src/main.rs:5:40: bad input"
+/// assert!(err.to_string().ends_with(": bad input"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

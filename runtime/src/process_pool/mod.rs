@@ -283,19 +283,19 @@ impl ProcessPoolBuilder {
     ///
     /// /// Dies the first two times (each try runs in a new worker process).
     /// #[parallel(processes = 1)]
-    /// fn flaky(marker: String) -> &'static str {
+    /// fn flaky(marker: String) -> String {
     ///     let tries = std::fs::read_to_string(&marker).map_or(0, |text| text.len());
     ///     std::fs::write(&marker, "x".repeat(tries + 1)).unwrap();
     ///     if tries < 2 {
     ///         std::process::abort();
     ///     }
-    ///     "made it"
+    ///     "made it".to_owned()
     /// }
     ///
     /// let marker = std::env::temp_dir().join(format!("flaky-{}", std::process::id()));
     /// let marker = marker.to_string_lossy().into_owned();
     /// let pool = ProcessPool::builder().workers(1).retries(2).build().unwrap();
-    /// assert_eq!(pool.submit(flaky, (marker.clone(),)).result(), Ok("made it"));
+    /// assert_eq!(pool.submit(flaky, (marker.clone(),)).result().unwrap(), "made it");
     ///
     /// let _ = std::fs::remove_file(&marker);
     /// let once = ProcessPool::builder().workers(1).retries(1).build().unwrap();
