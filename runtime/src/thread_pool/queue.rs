@@ -277,11 +277,17 @@ impl Queue {
         }
     }
 
+    /// Whether every thread the pool may have is started, from the hint (so possibly stale,
+    /// which costs at most a thread started that was not needed).
+    pub(crate) fn is_full(&self) -> bool {
+        self.hot.hint.load(Ordering::Relaxed) & FULL != 0
+    }
+
     /// Called by a worker whose popped task just returned, before its result is published:
     /// counts it as finishing unless the pool is full. Returns whether it was counted, which
     /// the worker passes to its next `pop`.
     pub(crate) fn task_returned(&self) -> bool {
-        if self.hot.hint.load(Ordering::Relaxed) & FULL != 0 {
+        if self.is_full() {
             return false;
         }
         // Relaxed: the publication that follows is a Release, so whoever sees the result and

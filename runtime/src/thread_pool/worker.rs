@@ -118,6 +118,11 @@ fn run(shared: Arc<Shared>) {
                 job.fail(TaskError::broken(reason.clone()));
                 false
             }
+            // A full pool reads no idle counts, so its workers skip keeping them.
+            None if shared.queue.is_full() => {
+                job.run();
+                false
+            }
             None => run_popped(&*job),
         };
     }
