@@ -54,8 +54,14 @@ impl ThreadPoolBuilder {
         Self::default()
     }
 
-    /// The number of worker threads. The default, `min(32, available_parallelism + 4)`, is
-    /// Python's: enough threads to overlap waiting (I/O, sleeps) on a small machine.
+    /// The most worker threads the pool starts (Python's `max_workers`). The default,
+    /// `min(32, available_parallelism + 4)`, is Python's: enough threads to overlap waiting
+    /// (I/O, sleeps) on a small machine.
+    ///
+    /// Threads start as tasks arrive, not all at once: a submit starts one only when no idle
+    /// worker is waiting for a job and fewer than `workers` are running. So tasks submitted one
+    /// after another's result run on one thread, and a burst of tasks that block starts
+    /// `workers` threads.
     ///
     /// # Examples
     ///
@@ -95,8 +101,8 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Runs `initializer` once in each worker thread, before its first task. If it panics, the
-    /// pool is broken: every pending and later task fails with [`TaskError::Broken`]
+    /// Runs `initializer` once in each worker thread, when the thread starts and before its
+    /// first task (threads start as tasks need them). If it panics, the pool is broken: every pending and later task fails with [`TaskError::Broken`]
     /// (Python's `BrokenThreadPool`).
     ///
     /// [`TaskError::Broken`]: crate::TaskError::Broken
@@ -122,12 +128,16 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Starts the worker threads.
+    /// Makes the pool. It starts no thread: threads start as submitted tasks need them (see
+    /// [`workers`](Self::workers)). If the system then refuses to start a thread, the workers
+    /// already running serve its task; if none is, the pool is broken and its tasks fail with
+    /// [`TaskError::Broken`], naming the system's error.
+    ///
+    /// [`TaskError::Broken`]: crate::TaskError::Broken
     ///
     /// # Errors
     ///
-    /// `InvalidInput` if `workers` is 0; the operating system's error if a thread cannot be
-    /// started (the threads already started are shut down).
+    /// `InvalidInput` if `workers` is 0.
     ///
     /// # Examples
     ///
@@ -142,7 +152,7 @@ impl ThreadPoolBuilder {
                 "a pool with no workers never runs anything; ask for 1 worker or more",
             ));
         }
-        ThreadPool::start(self)
+        Ok(ThreadPool::with_settings(self))
     }
 }
 

@@ -1,5 +1,5 @@
-//! [`ThreadPool`]: a fixed set of worker threads running submitted closures (Python's
-//! `ThreadPoolExecutor`).
+//! [`ThreadPool`]: worker threads, started as work arrives, running submitted closures
+//! (Python's `ThreadPoolExecutor`).
 
 mod builder;
 mod queue;
@@ -8,9 +8,7 @@ mod worker;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::io;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::thread;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub use self::builder::ThreadPoolBuilder;
 use self::queue::Queue;
@@ -26,6 +24,11 @@ use crate::Future;
 /// [`submit`](Self::submit) returns a [`Future`] at once; [`map`](Self::map) runs a function
 /// over an iterator. Dropping the pool waits for the work already submitted, like leaving a
 /// Python `with` block; [`shutdown`](Self::shutdown) gives Python's other choices.
+///
+/// Threads start as tasks arrive, as in Python: a submit starts one only when no idle worker is
+/// waiting for a job and fewer than [`workers`](Self::workers) are running, so an idle worker
+/// is always reused first and a pool that is never used starts none. Once started, a thread
+/// stays until shutdown.
 ///
 /// A task may wait on other tasks of its own pool, even on a pool of one worker: a worker that
 /// waits on a task still queued runs it itself (Python deadlocks here).
@@ -45,11 +48,8 @@ pub struct ThreadPool {
 }
 
 impl ThreadPool {
-    /// A pool with the default settings (see [`ThreadPoolBuilder`]).
-    ///
-    /// # Panics
-    ///
-    /// If the operating system refuses to start a thread.
+    /// A pool with the default settings (see [`ThreadPoolBuilder`]). No thread starts until
+    /// a task is submitted.
     ///
     /// # Examples
     ///
@@ -60,7 +60,7 @@ impl ThreadPool {
     pub fn new() -> Self {
         ThreadPoolBuilder::new()
             .build()
-            .expect("the operating system refused to start a worker thread")
+            .expect("the default settings are valid")
     }
 
     /// Settings for a new pool.
@@ -75,37 +75,26 @@ impl ThreadPool {
         ThreadPoolBuilder::new()
     }
 
-    fn start(settings: ThreadPoolBuilder) -> io::Result<Self> {
+    /// A pool with `settings`, which `ThreadPoolBuilder::build` has checked. Starts no thread:
+    /// `enqueue` does, when a job needs one.
+    fn with_settings(settings: ThreadPoolBuilder) -> Self {
         let id = new_pool_id();
         let workers = settings.workers.unwrap_or_else(builder::default_workers);
-        let prefix = settings.name_prefix.unwrap_or_else(|| format!("pool-{id}"));
-        let pool = Self {
+        Self {
             shared: Arc::new(Shared {
                 id,
                 workers,
-                queue: Queue::new(),
+                queue: Queue::new(workers),
                 broken: OnceLock::new(),
-                alive: Mutex::new(0),
-                exited: Condvar::new(),
+                prefix: settings.name_prefix.unwrap_or_else(|| format!("pool-{id}")),
+                stack_size: settings.stack_size,
+                initializer: settings.initializer,
             }),
-        };
-        for index in 0..workers {
-            let mut thread = thread::Builder::new().name(format!("{prefix}-{index}"));
-            if let Some(bytes) = settings.stack_size {
-                thread = thread.stack_size(bytes);
-            }
-            let shared = Arc::clone(&pool.shared);
-            let initializer = settings.initializer.clone();
-            *lock(&pool.shared.alive) += 1;
-            if let Err(error) = thread.spawn(move || worker::run(shared, initializer)) {
-                *lock(&pool.shared.alive) -= 1;
-                return Err(error); // dropping `pool` shuts down the workers already started
-            }
         }
-        Ok(pool)
     }
 
-    /// The number of worker threads.
+    /// The most worker threads the pool starts (Python's `max_workers`). Threads start as
+    /// tasks need them, so fewer may be running.
     ///
     /// # Examples
     ///
@@ -138,10 +127,12 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.enqueue(Arc::new(Task::new(task, self.shared.id)))
+        self.enqueue(Arc::new(Task::new(worker::counted(task), self.shared.id)))
     }
 
-    /// Queues `task` unless the pool is broken or shut down, and returns its future.
+    /// Queues `task` unless the pool is broken or shut down, starting a thread for it if the
+    /// queue asks for one, and returns its future. `task`'s function must be wrapped in
+    /// `worker::counted`, so that its worker is counted as idle before its result is seen.
     fn enqueue<F, T>(&self, task: Arc<Task<F, T>>) -> Future<T>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -152,7 +143,12 @@ impl ThreadPool {
         }
         let job: Arc<dyn Job> = task.clone();
         match self.shared.queue.push(job) {
-            Ok(()) => Future::new(task),
+            Ok(start) => {
+                if let Some(index) = start {
+                    worker::start(&self.shared, index);
+                }
+                Future::new(task)
+            }
             Err(_) => Future::failed(TaskError::ShutDown),
         }
     }
@@ -221,8 +217,9 @@ impl ThreadPool {
     ///
     /// - `cancel_futures`: cancel the tasks still queued (their futures get
     ///   [`TaskError::Cancelled`]); otherwise they all still run.
-    /// - `wait`: return only when every worker has finished; otherwise return at once while
-    ///   the workers finish in the background.
+    /// - `wait`: return only when every worker started has finished; otherwise return at once
+    ///   while the workers finish in the background. A pool that never started a thread
+    ///   returns at once.
     ///
     /// Later submits fail with [`TaskError::ShutDown`]. Calling it again is harmless. Called
     /// from one of the pool's own tasks with `wait`, it waits for the other workers only.
@@ -256,14 +253,7 @@ impl ThreadPool {
         }
         if wait {
             let own = usize::from(current_pool() == self.shared.id);
-            let mut alive = lock(&self.shared.alive);
-            while *alive > own {
-                alive = self
-                    .shared
-                    .exited
-                    .wait(alive)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-            }
+            self.shared.queue.wait_for_threads(own);
         }
     }
 
@@ -340,12 +330,9 @@ where
     }
 }
 
-/// The process-wide default thread pool, started on first use with the default settings and
-/// threads named `parallel-0`, `parallel-1`, …. It lives for the rest of the program.
-///
-/// # Panics
-///
-/// If the operating system refuses to start a thread on first use.
+/// The process-wide default thread pool, made on first use with the default settings and
+/// threads named `parallel-0`, `parallel-1`, … in the order they start (as tasks need them).
+/// It lives for the rest of the program.
 ///
 /// # Examples
 ///
@@ -359,6 +346,6 @@ pub fn default_pool() -> &'static ThreadPool {
         ThreadPool::builder()
             .name_prefix("parallel")
             .build()
-            .expect("the operating system refused to start a worker thread")
+            .expect("the default settings are valid")
     })
 }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
-use super::ThreadPool;
+use super::{worker, ThreadPool};
 use crate::deadline;
 use crate::error::{Deadline, TaskError};
 use crate::future::core::FROM_RUNNING;
@@ -38,12 +38,12 @@ impl ThreadPool {
         let task = Arc::new_cyclic(|this: &Weak<Task<_, T>>| {
             let this: Weak<dyn Handle<T>> = this.clone();
             Task::new(
-                move || {
+                worker::counted(move || {
                     if let Some(deadline) = Instant::now().checked_add(timeout) {
                         deadline::at(deadline, move || expire(&this, timeout));
                     }
                     task()
-                },
+                }),
                 self.shared.id,
             )
         });
