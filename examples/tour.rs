@@ -24,6 +24,18 @@ use parallel::{
     TaskError, ThreadPool,
 };
 
+/// Results one per line-item: values as they are, errors as their message.
+fn outcomes<T: std::fmt::Debug>(results: &[Result<T, TaskError>]) -> String {
+    let shown: Vec<String> = results
+        .iter()
+        .map(|result| match result {
+            Ok(value) => format!("{value:?}"),
+            Err(error) => format!("<{error}>"),
+        })
+        .collect();
+    format!("[{}]", shown.join(", "))
+}
+
 /// A channel a task blocks on until the tour opens it: `(open, gate)`.
 fn gate() -> (Sender<()>, Receiver<()>) {
     channel()
@@ -145,10 +157,10 @@ fn pmaps(out: &mut String) -> Result<(), Box<dyn Error>> {
     // A failing item is that item's error; the others complete.
     let results: Vec<Result<u32, TaskError>> =
         pmap!(|x: u32| if x == 2 { panic!("two") } else { x }, 0..4).collect();
-    writeln!(out, "an item that panics: {results:?}")?;
+    writeln!(out, "an item that panics: {}", outcomes(&results))?;
     writeln!(
         out,
-        "(Rust's panic hook also reports that panic on stderr, as for any thread)"
+        "(nothing was printed when it panicked: the message and place are in the error)"
     )?;
 
     // Options: a call site pool of 2 threads, batches of 1000, completion order.
@@ -168,7 +180,8 @@ fn pmaps(out: &mut String) -> Result<(), Box<dyn Error>> {
     .collect();
     writeln!(
         out,
-        "items of 0, 1000, 0 ms with timeout = \"200ms\": {timed:?}"
+        "items of 0, 1000, 0 ms with timeout = \"200ms\": {}",
+        outcomes(&timed)
     )?;
     Ok(())
 }
@@ -269,6 +282,57 @@ fn crash(out: &mut String) -> Result<(), Box<dyn Error>> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Stopping a running task; retries.
+
+/// Busy for ever: only killing its worker process stops it.
+#[parallel(processes = 1)]
+fn busy_forever() -> u32 {
+    loop {
+        std::hint::spin_loop();
+    }
+}
+
+/// Crashes its worker on the first two tries (counted in the file `marker`), then succeeds.
+#[parallel(processes = 1, retries = 2)]
+fn flaky(marker: String) -> String {
+    let tries = std::fs::read_to_string(&marker).map_or(0, |text| text.len()) + 1;
+    std::fs::write(&marker, "x".repeat(tries)).expect("the marker is writable");
+    if tries < 3 {
+        std::process::abort(); // as a segfault or the OOM killer would
+    }
+    format!("done on try {tries}")
+}
+
+fn kill_and_retry(out: &mut String) -> Result<(), Box<dyn Error>> {
+    writeln!(out, "\n== stopping a running task; retries ==")?;
+    let running = busy_forever();
+    while !running.is_running() {
+        thread::yield_now();
+    }
+    writeln!(
+        out,
+        "cancel() on a running task: {} (Python's meaning)",
+        running.cancel()
+    )?;
+    writeln!(
+        out,
+        "kill() on it: {}, its worker process is killed",
+        running.kill()
+    )?;
+    writeln!(out, "the killed task: {}", running.result().unwrap_err())?;
+
+    let marker = std::env::temp_dir().join(format!("parallel-tour-{}", std::process::id()));
+    let marker = marker.to_string_lossy().into_owned();
+    let outcome = flaky(marker.clone()).result()?;
+    let _ = std::fs::remove_file(&marker);
+    writeln!(
+        out,
+        "flaky() with retries = 2, its worker dying twice: {outcome}"
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
 // Timeouts.
 
 /// A thread cannot be stopped: past the deadline the future fails, the body runs on.
@@ -320,7 +384,7 @@ fn pools_and_submit(out: &mut String) -> Result<(), Box<dyn Error>> {
     writeln!(out, "a panicking task: {}", failed.result().unwrap_err())?;
     writeln!(
         out,
-        "(Rust's panic hook also reports that panic on stderr, as for any thread)"
+        "(nothing was printed when it panicked: the message and place are in the error)"
     )?;
     writeln!(
         out,
@@ -514,7 +578,8 @@ fn maps(out: &mut String) -> Result<(), Box<dyn Error>> {
         .collect();
     writeln!(
         out,
-        "items of 0, 1000, 0 ms with a 200 ms timeout: {timed:?}"
+        "items of 0, 1000, 0 ms with a 200 ms timeout: {}",
+        outcomes(&timed)
     )?;
     Ok(())
 }
@@ -720,6 +785,7 @@ fn tour() -> Result<String, Box<dyn Error>> {
     pmaps(&mut out)?;
     processes(&mut out)?;
     crash(&mut out)?;
+    kill_and_retry(&mut out)?;
     timeouts(&mut out)?;
     pools_and_submit(&mut out)?;
     cancel(&mut out)?;
@@ -759,9 +825,10 @@ fn the_tour_runs_and_shows_each_feature() {
         "pmap!(download, files): c.pdf downloaded on dl-",
         "pmap!(download, files): d.pdf downloaded on dl-",
         "pmap!(|a, b| a + b, 0..5, repeat(10)): [10, 11, 12, 13, 14]",
-        "an item that panics: [Ok(0), Ok(1), Err(Panicked { message: \"two\" }), Ok(3)]",
+        "an item that panics: [0, 1, <the task panicked at examples/tour.rs:",
+        ": two>, 3]",
         "sum of 100,000 squares, unordered in batches of 1000: 333328333350000",
-        "items of 0, 1000, 0 ms with timeout = \"200ms\": [Ok(0), Err(TimedOut)]",
+        "items of 0, 1000, 0 ms with timeout = \"200ms\": [0, <the map's timeout passed before its next item finished, so the map ends here>]",
         // processes
         "cube_where(3) = 27, in process ",
         "another process: true, whose parent is this program: true",
@@ -774,37 +841,44 @@ fn the_tour_runs_and_shows_each_feature() {
         "fragile(2) = 20",
         "fragile(3): the worker process running the task exited with code 3",
         "fragile(4) = 40",
-        "fragile(5): the task panicked: five is bad",
+        "fragile(5): the task panicked in worker process ",
+        ": five is bad",
+        // kill and retries
+        "cancel() on a running task: false (Python's meaning)",
+        "kill() on it: true, its worker process is killed",
+        "the killed task: the task was cancelled",
+        "flaky() with retries = 2, its worker dying twice: done on try 3",
         "fragile(7) = 70",
         "and after it: fragile(9) = 90",
         // timeouts
-        "after 100 ms: the deadline passed before the task finished",
+        "after 100 ms: gave up waiting: the task has not finished yet",
         "waiting again: finally",
-        "a task given 50 ms that needs 300 ms: the deadline passed",
-        "nap(300) with timeout = \"50ms\": the deadline passed",
-        "spin(60 s) with timeout = \"300ms\" in a process: the deadline passed",
+        "a task given 50 ms that needs 300 ms: the task ran longer than its timeout of 50ms",
+        "nap(300) with timeout = \"50ms\": the task ran longer than its timeout of 50ms",
+        "spin(60 s) with timeout = \"300ms\" in a process: the task ran longer than its timeout of 300ms",
         "its worker was killed and a fresh one took over: true",
         // the runtime
         "6 * 7 = 42, computed on tour-",
         "connection 42",
         "the default pool's workers are named like parallel-",
-        "a panicking task: the task panicked: bad input",
+        "a panicking task: the task panicked at examples/tour.rs:",
+        "(nothing was printed when it panicked: the message and place are in the error)",
         "the pool still works: yes",
         "cancel a queued task: true",
         "cancel a running task: false",
         "the running task finished anyway: true",
-        "the queued task: the task was cancelled before it started",
+        "the queued task: the task was cancelled",
         "callback 1 got Some(42) on a worker",
         "callback 2 got Some(42) at once, on the caller's thread: true",
         "the value is still there for result: 42",
-        "3 -> the task panicked: three",
+        "3 -> the task panicked at examples/tour.rs:",
         "5 -> 25",
         "sum of 1,000,000 squares in batches of 10,000: 333332833333500000",
         "the first five of an endless map: [0, 10, 20, 30, 40]",
-        "with a 200 ms timeout: [Ok(0), Err(TimedOut)]",
+        "with a 200 ms timeout: [0, <the map's timeout passed",
         "quick finished: Ok(true)",
         "also quick finished: Ok(true)",
-        "then: the deadline passed",
+        "then: 1 (of 3) futures unfinished when the timeout of `as_completed` passed",
         r#"not finished in 200 ms: ["stuck"]"#,
         r#"FirstCompleted: done ["fast"], not done ["slow"]"#,
         r#"FirstException: done ["failing"], not done ["slow"]"#,
@@ -817,7 +891,7 @@ fn the_tour_runs_and_shows_each_feature() {
         "after 100 items the bar shows 100 of 400",
         "sum of 400 slow squares with a bar: 21253400",
         "as_completed with a bar: 50 futures",
-        "queued task: the task was cancelled before it started",
+        "queued task: the task was cancelled",
         "submit after shutdown: the pool was shut down",
         "the running task still completes: true",
         "after dropping the pool, its work is done: [0, 100, 200, 300]",

@@ -204,9 +204,14 @@ fn the_initializer_runs_once_per_worker_before_its_first_task() {
             .build()
             .unwrap()
     };
+    // Threads start as work needs them: three tasks held at once need all three.
+    let gate = Gate::default();
+    let held: Vec<_> = (0..3).map(|_| hold_worker(&pool, &gate)).collect();
     let futures: Vec<_> = (0..30)
         .map(|_| pool.submit(|| READY.with(Cell::get)))
         .collect();
+    gate.open();
+    assert!(held.iter().all(|f| f.result_timeout(PATIENCE).is_ok()));
     assert!(futures.iter().all(|f| f.result() == Ok(true)));
     pool.shutdown(true, false);
     let mut names = initialized.lock().unwrap().clone();
@@ -252,7 +257,10 @@ fn one_failing_initializer_breaks_the_whole_pool() {
         })
         .build()
         .unwrap();
-    // Work may run on worker 0 until worker 1's initializer has failed; from then on, none.
+    // Worker 1 starts only when worker 0 is busy; work may then run on worker 0 until
+    // worker 1's initializer has failed; from then on, none.
+    let gate = Gate::default();
+    let held = hold_worker(&pool, &gate);
     let mut probes = 0;
     loop {
         match pool.submit(|| ()).result_timeout(PATIENCE) {
@@ -271,6 +279,12 @@ fn one_failing_initializer_breaks_the_whole_pool() {
             .unwrap_err()
             .is_broken());
     }
+    gate.open();
+    assert_eq!(
+        held.result_timeout(PATIENCE),
+        Ok(()),
+        "it started before the break"
+    );
 }
 
 #[test]

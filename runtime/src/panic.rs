@@ -79,6 +79,15 @@ fn parts(payload: &(dyn Any + Send)) -> (String, Option<String>) {
     (panic_message(payload), location)
 }
 
+/// Drops `value` (user code: its `Drop`) on one of the runtime's own threads, which a panic
+/// must not end: a panic is reported on stderr and goes no further.
+pub(crate) fn drop_quietly<T>(what: &str, value: T) {
+    if let Err((message, location)) = catch_parts(move || drop(value)) {
+        let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
+        eprintln!("parallel: dropping {what} panicked{at} (ignored): {message}");
+    }
+}
+
 /// Marks this thread as running a task while alive.
 struct Catching;
 

@@ -123,14 +123,18 @@ where
         // SAFETY: `claim` moved the stage out of PENDING on this thread.
         let func = unsafe { self.take_func() }.expect("a pending task has its function");
         let outcome = panic::catch(func);
-        // Loses only to a deadline that already finished the task: the late value is dropped.
-        let _ = self.core.complete(FROM_RUNNING, outcome);
+        // Loses only to a deadline that already finished the task: the late value is dropped,
+        // and its `Drop` (user code) must not unwind into the worker's loop.
+        if let Err(late) = self.core.complete(FROM_RUNNING, outcome) {
+            panic::drop_quietly("a task's late result", late);
+        }
     }
 
     fn fail(&self, error: TaskError) {
         if self.core.complete(FROM_PENDING, Err(error)).is_ok() {
             // SAFETY: `complete` moved the stage out of PENDING on this thread.
-            drop(unsafe { self.take_func() });
+            let func = unsafe { self.take_func() };
+            panic::drop_quietly("a task's closure", func);
         }
     }
 
@@ -139,7 +143,8 @@ where
             return false;
         }
         // SAFETY: `cancel` moved the stage out of PENDING on this thread.
-        drop(unsafe { self.take_func() });
+        let func = unsafe { self.take_func() };
+        panic::drop_quietly("a task's closure", func);
         true
     }
 }

@@ -118,7 +118,7 @@ impl<T: Send> ProcessTask<T> {
     /// under `catch`, so that a panicking `Drop` of the user's value cannot end the driver.
     fn complete(&self, from: u32, outcome: Result<T, TaskError>) {
         if let Err(late) = self.core.complete(from, outcome) {
-            let _ = panic::catch(|| drop(late));
+            panic::drop_quietly("a task's late result", late);
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct ThreadPoolBuilder {
     pub(crate) name_prefix: Option<String>,
     pub(crate) stack_size: Option<usize>,
     pub(crate) initializer: Option<Initializer>,
+    /// Set by `wait_at_exit(false)` (so that `Default` means waiting).
+    pub(crate) leave_at_exit: bool,
 }
 
 impl ThreadPoolBuilder {
@@ -128,6 +130,21 @@ impl ThreadPoolBuilder {
         self
     }
 
+    /// Whether the program, when it ends, waits for the work submitted to this pool (default:
+    /// yes, as Python does; see [`wait_at_exit`](crate::wait_at_exit)). Matters for a pool
+    /// that is never dropped, such as one in a `static`, whose tasks might never end.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ThreadPool::builder().wait_at_exit(false).build().unwrap();
+    /// assert_eq!(pool.submit(|| 1).result(), Ok(1));
+    /// ```
+    pub fn wait_at_exit(mut self, wait: bool) -> Self {
+        self.leave_at_exit = !wait;
+        self
+    }
+
     /// Makes the pool. It starts no thread: threads start as submitted tasks need them (see
     /// [`workers`](Self::workers)). If the system then refuses to start a thread, the workers
     /// already running serve its task; if none is, the pool is broken and its tasks fail with
@@ -163,6 +180,7 @@ impl fmt::Debug for ThreadPoolBuilder {
             .field("name_prefix", &self.name_prefix)
             .field("stack_size", &self.stack_size)
             .field("initializer", &self.initializer.as_ref().map(|_| "Fn()"))
+            .field("wait_at_exit", &!self.leave_at_exit)
             .finish()
     }
 }

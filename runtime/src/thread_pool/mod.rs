@@ -8,13 +8,15 @@ mod worker;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
 pub use self::builder::ThreadPoolBuilder;
 use self::queue::Queue;
 use self::worker::Shared;
 use crate::error::TaskError;
-use crate::future::task::{current_pool, new_pool_id, Job, Task};
+use crate::exit::{self, AtExit};
+use crate::future::task::{new_pool_id, Job, Task};
 use crate::map::{Chunk, Map, MapOptions, SubmitChunk};
 use crate::sync::lock;
 use crate::Future;
@@ -80,17 +82,20 @@ impl ThreadPool {
     fn with_settings(settings: ThreadPoolBuilder) -> Self {
         let id = new_pool_id();
         let workers = settings.workers.unwrap_or_else(builder::default_workers);
-        Self {
-            shared: Arc::new(Shared {
-                id,
-                workers,
-                queue: Queue::new(workers),
-                broken: OnceLock::new(),
-                prefix: settings.name_prefix.unwrap_or_else(|| format!("pool-{id}")),
-                stack_size: settings.stack_size,
-                initializer: settings.initializer,
-            }),
+        let shared = Arc::new(Shared {
+            id,
+            workers,
+            queue: Queue::new(workers),
+            broken: OnceLock::new(),
+            prefix: settings.name_prefix.unwrap_or_else(|| format!("pool-{id}")),
+            stack_size: settings.stack_size,
+            initializer: settings.initializer,
+        });
+        if !settings.leave_at_exit {
+            let weak: Weak<dyn AtExit> = Arc::downgrade(&shared) as Weak<Shared>;
+            exit::register(weak);
         }
+        Self { shared }
     }
 
     /// The most worker threads the pool starts (Python's `max_workers`). Threads start as
@@ -252,9 +257,31 @@ impl ThreadPool {
             }
         }
         if wait {
-            let own = usize::from(current_pool() == self.shared.id);
-            self.shared.queue.wait_for_threads(own);
+            self.shared.wait_for_workers(None);
         }
+    }
+
+    /// Shuts down as [`shutdown`](Self::shutdown) with `wait`, but waits at most `timeout`
+    /// (pebble's `join(timeout)`). Returns whether every worker finished in time; if not,
+    /// they go on in the background (a thread cannot be stopped from outside).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::{sync::mpsc, time::Duration};
+    ///
+    /// let pool = parallel::ThreadPool::builder().workers(1).build().unwrap();
+    /// let (go, wait_for_go) = mpsc::channel::<()>();
+    /// let busy = pool.submit(move || wait_for_go.recv().is_ok());
+    /// assert!(!pool.shutdown_timeout(Duration::from_millis(50), false), "still busy");
+    /// go.send(()).unwrap();
+    /// assert!(pool.shutdown_timeout(Duration::from_secs(30), false));
+    /// assert_eq!(busy.result(), Ok(true));
+    /// ```
+    pub fn shutdown_timeout(&self, timeout: Duration, cancel_futures: bool) -> bool {
+        self.shutdown(false, cancel_futures);
+        self.shared
+            .wait_for_workers(Instant::now().checked_add(timeout))
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.

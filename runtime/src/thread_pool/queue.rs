@@ -13,6 +13,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 use crate::future::task::Job;
 use crate::spin::{spin_until, SPIN_FOR};
@@ -347,14 +348,28 @@ impl Queue {
         self.exited.notify_all();
     }
 
-    /// Blocks until at most `own` threads are left (1 when called from one of them).
-    pub(crate) fn wait_for_threads(&self, own: usize) {
+    /// Blocks until at most `own` threads are left (1 when called from one of them), or until
+    /// `deadline`. Returns whether they are.
+    pub(crate) fn wait_for_threads(&self, own: usize, deadline: Option<Instant>) -> bool {
         let mut state = lock(&self.state);
         while state.threads > own {
-            state = self
-                .exited
-                .wait(state)
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            state = match deadline {
+                None => self
+                    .exited
+                    .wait(state)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    self.exited
+                        .wait_timeout(state, left)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .0
+                }
+            };
         }
+        true
     }
 }

@@ -3,14 +3,16 @@
 
 use std::cell::{Cell, OnceCell};
 use std::io;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 use std::thread;
+use std::time::Instant;
 
 use super::builder::Initializer;
 use super::queue::Queue;
-use crate::error::{panic_message, TaskError};
-use crate::future::task::{enter_pool, Job};
+use crate::error::TaskError;
+use crate::exit::AtExit;
+use crate::future::task::{current_pool, enter_pool, Job};
+use crate::panic;
 
 /// What a pool and its workers share. The protocol is in `README.md` beside this file.
 pub(crate) struct Shared {
@@ -31,6 +33,13 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Waits until every started worker has finished (but the calling thread, if it is one),
+    /// or until `deadline`. Returns whether they all did.
+    pub(crate) fn wait_for_workers(&self, deadline: Option<Instant>) -> bool {
+        let own = usize::from(current_pool() == self.id);
+        self.queue.wait_for_threads(own, deadline)
+    }
+
     /// Marks the pool broken and fails every queued task. Workers fail the tasks that arrive
     /// later, so nothing waits forever on a broken pool.
     fn break_pool(&self, reason: String) {
@@ -65,6 +74,16 @@ pub(crate) fn start(shared: &Arc<Shared>, index: usize) {
     let worker = Arc::clone(shared);
     if let Err(error) = thread.spawn(move || run(worker)) {
         shared.start_failed(&error);
+    }
+}
+
+impl AtExit for Shared {
+    fn close(&self) {
+        self.queue.close();
+    }
+
+    fn wait(&self) {
+        self.wait_for_workers(None);
     }
 }
 
@@ -104,11 +123,9 @@ fn run(shared: Arc<Shared>) {
         pool.get_or_init(|| Arc::clone(&shared));
     });
     if let Some(initializer) = &shared.initializer {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| initializer())) {
-            shared.break_pool(format!(
-                "a worker's initializer panicked: {}",
-                panic_message(payload.as_ref())
-            ));
+        if let Err((message, location)) = panic::catch_parts(|| initializer()) {
+            let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
+            shared.break_pool(format!("a worker's initializer panicked{at}: {message}"));
         }
     }
     let mut finishing = false;
