@@ -11,25 +11,33 @@
 //! | `ProcessPoolExecutor(max_workers=2)` | [`ProcessPool::builder().workers(2).build()`](crate::ProcessPoolBuilder), or `#[parallel(processes = 2)]` | no `if __name__ == "__main__"` guard |
 //! | `max_tasks_per_child=10` | [`.max_tasks_per_child(10)`](crate::ProcessPoolBuilder::max_tasks_per_child), `#[parallel(processes, max_tasks_per_child = 10)]` | |
 //! | `executor.submit(fn, *args)` | [`pool.submit(move \|\| f(a))`](crate::ThreadPool::submit), [`pool.submit(f, (a,))`](crate::ProcessPool::submit), or just `f(a)` on a `#[parallel]` function | |
-//! | `executor.map(fn, *iterables, timeout=, chunksize=)` | [`pmap!(f, xs, ys; timeout = "5s", chunksize = 100)`](crate::pmap), [`pool.map(f, items)`](crate::ThreadPool::map) | one `Result` per item, so a failed item does not end the map; batches are sized automatically |
-//! | `Executor.map(..., buffersize=n)` (3.14) | [`.lookahead(n)`](crate::Map::lookahead) | bounded by default |
+//! | `executor.map(fn, *iterables, timeout=, chunksize=)` | [`pmap!(f, xs, ys; timeout = "5s", chunksize = 100)`](crate::pmap), [`pool.map(f, items)`](crate::ThreadPool::map), [`pool.map_with(f, items, MapOptions::new().chunksize(100))`](crate::MapOptions) | starts at the call, as Python's; one `Result` per item, so a failed item does not end the map; batches are sized automatically; at its timeout the map yields `TimedOut` and ends |
+//! | `Executor.map(..., buffersize=n)` (3.14) | [`MapOptions::lookahead(n)`](crate::MapOptions::lookahead) | bounded by default |
 //! | `multiprocessing.Pool.imap_unordered` | `pmap!(f, xs; ordered = false)`, [`.ordered(false)`](crate::Map::ordered) | |
 //! | `executor.shutdown(wait=True, cancel_futures=False)` | [`pool.shutdown(true, false)`](crate::ThreadPool::shutdown) | dropping a pool is `shutdown(wait=True)`, as leaving `with` |
+//! | pebble's `pool.join(timeout)` | [`pool.shutdown_timeout(d, false)`](crate::ProcessPool::shutdown_timeout) | returns whether everything finished |
+//! | `executor.terminate_workers()`, `kill_workers()` (3.14) | [`pool.terminate_workers()`](crate::ProcessPool::terminate_workers), [`kill_workers()`](crate::ProcessPool::kill_workers) | running tasks fail with `WorkerDied`, queued ones are cancelled |
+//! | loky's `timeout=` (idle workers exit) | [`.idle_timeout(d)`](crate::ProcessPoolBuilder::idle_timeout) | |
+//! | dask's and Ray's `retries=` | [`.retries(n)`](crate::ProcessPoolBuilder::retries), `#[parallel(processes, retries = 2)]`, `pmap!(..; processes, retries = 2)` | only when a worker died, never after a panic or a timeout |
+//! | the interpreter waiting for executors' work at exit | the same: work submitted to pools still alive finishes before the program ends | opt out with [`wait_at_exit(false)`](crate::wait_at_exit), or per pool with the builder's `wait_at_exit(false)` |
 //! | `with ThreadPoolExecutor() as executor:` | `{ let pool = ThreadPool::new(); … }` | the pool waits for its work when dropped |
 //! | `future.result(timeout=None)` | [`future.result()`](crate::Future::result) | moves the value out; errors stay |
+//! | `future.result()` called again | [`future.result_ref()`](crate::Future::result_ref) (a reference, as often as wanted), [`future.result_cloned()`](crate::Future::result_cloned) | Rust moves values: `result()` hands it over once, these leave it in the future |
 //! | `future.result(timeout=2)` | [`future.result_timeout(Duration::from_secs(2))`](crate::Future::result_timeout) | `TaskError::TimedOut`; the future stays usable |
 //! | `future.exception()` | [`future.error()`](crate::Future::error) | |
 //! | `future.done()`, `running()`, `cancelled()` | [`is_done()`](crate::Future::is_done), [`is_running()`](crate::Future::is_running), [`is_cancelled()`](crate::Future::is_cancelled) | |
 //! | `future.cancel()` | [`future.cancel()`](crate::Future::cancel) | succeeds only while queued, as in Python |
+//! | pebble's `future.cancel()` on a running process task | [`future.kill()`](crate::Future::kill) | its worker process is killed and replaced; the task fails with `Cancelled` |
+//! | `Future()`, `set_result`, `set_exception`, `set_running_or_notify_cancel` | [`promise()`](crate::promise), [`Promise::set_result`](crate::Promise::set_result), [`set_error`](crate::Promise::set_error), [`set_running`](crate::Promise::set_running) | completing consumes the promise, so a second `set_result` does not compile; a promise dropped unfulfilled fails the future with `Abandoned` |
 //! | `future.add_done_callback(fn)` | [`future.add_done_callback(\|outcome\| …)`](crate::Future::add_done_callback) | the callback gets `Result<&T, &TaskError>` rather than the future |
 //! | `await asyncio.wrap_future(future)` | `future.await` | any async runtime |
-//! | `as_completed(fs, timeout=None)` | [`as_completed(fs)`](crate::as_completed), [`.timeout(d)`](crate::AsCompleted::timeout) | |
+//! | `as_completed(fs, timeout=None)` | [`as_completed(fs)`](crate::as_completed), [`.timeout(d)`](crate::AsCompleted::timeout) | at the timeout: `TimedOut`, saying "2 (of 4) futures unfinished" as Python does |
 //! | `futures[future]` (a dict keyed by future) | `as_completed(pairs)` with `(key, future)` pairs, or a `HashMap<Future<T>, K>` | see [`Waitable`](crate::Waitable) |
 //! | `wait(fs, timeout, return_when=FIRST_COMPLETED)` | [`wait(fs, timeout, ReturnWhen::FirstCompleted)`](crate::wait) | also `FirstException`, `AllCompleted` |
-//! | `CancelledError`, `TimeoutError` | [`TaskError::Cancelled`](crate::TaskError::Cancelled), [`TaskError::TimedOut`](crate::TaskError::TimedOut) | |
+//! | `CancelledError`, `TimeoutError` | [`TaskError::Cancelled`](crate::TaskError::Cancelled), [`TaskError::TimedOut`](crate::TaskError::TimedOut) | `TimedOut` says which deadline passed ([`Deadline`](crate::Deadline)): a wait that gave up (the task goes on), the task's own, a map's, `as_completed`'s |
 //! | `BrokenThreadPool`, `BrokenProcessPool` | [`TaskError::Broken`](crate::TaskError::Broken), [`TaskError::WorkerDied`](crate::TaskError::WorkerDied) | a dead worker fails only its own task; the pool goes on |
 //! | a pickling error at run time | a compile error naming the type | derive `Serialize`, `Deserialize` |
-//! | an exception raised in the task | [`TaskError::Panicked`](crate::TaskError::Panicked) with the message | |
+//! | an exception raised in the task | [`TaskError::Panicked`](crate::TaskError::Panicked) with the message, where it was raised, and the worker's process id | as in Python, nothing is printed when a task panics: it is all in the error |
 //!
 //! # Decorators
 //!
@@ -47,7 +55,11 @@
 //!   says to take the owned type (`String`).
 //! - A process-pool function must not be generic or capture variables: workers find it by
 //!   name. `pmap!` with processes takes a function path, or a closure with typed arguments.
-//! - A panicking task also prints Rust's usual panic message on stderr.
+//! - A map starts at the call, as Python's `map` does, so its options (`chunksize`,
+//!   `lookahead`) go with the call: [`pool.map_with(f, items, options)`](crate::MapOptions)
+//!   or `pmap!`'s options after `;`.
+//! - `result()` moves the value out of the future (Rust has no shared references by default):
+//!   read it again with `result_ref()` or `result_cloned()`.
 //!
 //! # Examples
 //!

@@ -92,7 +92,31 @@
 //! [done-callbacks](Future::add_done_callback), and `.await`ed from any async runtime.
 //! [`as_completed`] yields futures as they finish and [`wait`] waits for the first, the
 //! first failure, or all. Every failure is a [`TaskError`]: panicked, cancelled, timed out,
-//! worker died, shut down, broken pool, or (for processes) encoding.
+//! worker died, shut down, broken pool, or (for processes) encoding. A task's panic prints
+//! nothing (Python keeps an exception in its future): its message and location are in the
+//! error.
+//!
+//! `result` moves the value out once; [`result_ref`](Future::result_ref) and
+//! [`result_cloned`](Future::result_cloned) read it as often as wanted.
+//! [`kill`](Future::kill) stops even a running process task. [`promise`] makes a future that
+//! code of its own completes.
+//!
+//! ```
+//! let pool = parallel::ThreadPool::new();
+//! let mut future = pool.submit(|| "report".to_owned());
+//! assert_eq!(future.result_ref().unwrap(), "report");
+//! assert_eq!(future.result_cloned().unwrap(), "report"); // read again
+//!
+//! let (promise, promised) = parallel::promise::<u32>();
+//! promise.set_result(7).unwrap();
+//! assert_eq!(promised.result(), Ok(7));
+//! ```
+//!
+//! ## At exit
+//!
+//! As in Python, work already submitted finishes before the program ends, even if its
+//! future was dropped: when `main` returns, every pool still alive stops taking work and is
+//! waited for. [`wait_at_exit(false)`](wait_at_exit) ends the program at once instead.
 //!
 //! ## Blocking or `.await`?
 //!

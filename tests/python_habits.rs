@@ -280,12 +280,12 @@ fn write_later_in_a_process(path: String) {
 /// pool the crate owns, drops each future, and returns (ending the program) at once.
 fn program_that_leaves_work_behind(dir: &str, wait_at_exit: bool) {
     parallel::wait_at_exit(wait_at_exit);
-    let _ = write_later(format!("{dir}/default-pool"));
-    let _ = write_later_on_own_threads(format!("{dir}/own-threads"));
-    let _ = write_later_in_a_process(format!("{dir}/own-process"));
+    drop(write_later(format!("{dir}/default-pool")));
+    drop(write_later_on_own_threads(format!("{dir}/own-threads")));
+    drop(write_later_in_a_process(format!("{dir}/own-process")));
     // A map left alone (not dropped, which would cancel what has not started).
     std::mem::forget(pmap!(write_later::sync, [format!("{dir}/pmap-site")]; threads = 1));
-    let _ = default_pool_submit(format!("{dir}/submitted"));
+    drop(default_pool_submit(format!("{dir}/submitted")));
 }
 
 fn default_pool_submit(path: String) -> parallel::Future<()> {

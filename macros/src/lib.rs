@@ -46,6 +46,7 @@ use proc_macro::TokenStream;
 /// | `timeout = "2s"` | per-call deadline (`us`, `ms`, `s`, `m`, `h`), counted from when the call starts running: the future then fails with `TimedOut`. A process is killed and replaced; a thread cannot be stopped, so its body runs on and its value is dropped |
 /// | `initializer = PATH` | a `fn()` run once in each worker of the function's own pool before its first task; in processes, if it panics the pool is broken and every call fails with `Broken` |
 /// | `max_tasks_per_child = N` | processes: replace a worker with a fresh process after `N` tasks |
+/// | `retries = N` | processes: run a call again, in a new worker, when its worker dies (not when it panics or times out), up to `N` more times |
 ///
 /// `threads = N`:
 ///
@@ -275,6 +276,10 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `ordered = false` | yield in completion order (Python's `imap_unordered`) |
 /// | `timeout = "5s"` | a deadline for the whole map, counted from the `pmap!` call: an item not done by then yields `TimedOut` and the map ends |
 /// | `progress` | a progress bar on stderr, counting items, drawn only when stderr is a terminal (feature `progress`) |
+/// | `retries = N` | with `processes`: run a batch again, in a new worker, when its worker dies, up to `N` more times |
+///
+/// The map starts at the call, as Python's does: the first batches are submitted before
+/// `pmap!` returns. Dropping the map cancels what has not started.
 ///
 /// ```
 /// # use parallel::pmap;

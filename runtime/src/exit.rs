@@ -66,7 +66,7 @@ pub(crate) fn register(pool: Weak<dyn AtExit>) {
 /// }
 ///
 /// fn main() {
-///     let _ = log("written before the program ends".into()); // future dropped: still runs
+///     drop(log("written before the program ends".into())); // the future is dropped: it still runs
 ///     parallel::wait_at_exit(true); // the default
 /// }
 /// # main();
