@@ -1,8 +1,11 @@
 //! The whole comparison of SPEC §5 and issues 2–5 in one command:
 //!
 //! ```text
-//! cargo bench --bench compare
+//! cargo bench -p parallel-benches --bench compare
 //! ```
+//!
+//! (from the repository root; the benchmarks are the workspace member `parallel-benches`, so
+//! `cargo test` builds none of the peers).
 //!
 //! It measures `parallel` beside rayon, the `threadpool` crate and procspawn in this
 //! process, runs Python's `ThreadPoolExecutor`, `ProcessPoolExecutor` and
@@ -12,7 +15,7 @@
 //!
 //! Words after `--` choose: `--quick` (fewer samples), `--no-python`, and figure ids or
 //! groups: `threads` (t1–t4), `attribute` (a1–a4), `processes` (p1–p5), e.g.
-//! `cargo bench --bench compare -- p3 p4`.
+//! `cargo bench -p parallel-benches --bench compare -- p3 p4`.
 
 mod attribute;
 mod processes;

@@ -264,7 +264,8 @@ pub struct Python {
 impl Python {
     /// Runs `benches/python/<script>` with `args`; `--quick` is passed on.
     pub fn run(script: &str, args: &[String], quick: bool) -> Self {
-        let path = format!("{}/benches/python/{script}", env!("CARGO_MANIFEST_DIR"));
+        // The manifest is `benches/Cargo.toml` (package `parallel-benches`).
+        let path = format!("{}/python/{script}", env!("CARGO_MANIFEST_DIR"));
         let mut command = Command::new("python3");
         command.arg(path).args(args);
         if quick {

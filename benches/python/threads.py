@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Python's ThreadPoolExecutor on the figures of `benches/threads.rs`.
+"""Python's ThreadPoolExecutor on the figures of `benches/compare/threads.rs`.
 
 Run by that benchmark (which puts the numbers in its table), or alone:
 
