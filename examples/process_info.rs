@@ -51,7 +51,7 @@ fn cube(x: u64) -> Traced<u64> {
 fn process_info() -> Result<Vec<String>, TaskError> {
     let mut lines = vec![info("main program")];
     // `*cube` is the function pointer behind the name: calling it returns a future.
-    let futures: Vec<_> = (1..=3).map(*cube).collect();
+    let futures: Vec<_> = (1..=3).map(cube).collect();
     for future in futures {
         let traced = future.result()?;
         lines.extend(traced.lines);

@@ -49,7 +49,7 @@ fn cube(x: u64) -> u64 {
 fn where_it_runs() -> Result<Vec<String>, TaskError> {
     log(format!("caller on {}", here()));
     // `*cube` is the function pointer behind the name: calling it returns a future.
-    let futures: Vec<_> = (1..=3).map(*cube).collect();
+    let futures: Vec<_> = (1..=3).map(cube).collect();
     for future in futures {
         future.result()?;
     }

@@ -454,12 +454,11 @@ fn a_truncated_frame_fails_its_task_and_never_hangs() {
 #[derive(Clone, Copy)]
 struct Unregistered;
 
-impl RemoteFn for Unregistered {
-    type Args = (u64,);
+impl RemoteFn<(u64,)> for Unregistered {
     type Output = u64;
 
-    fn name(&self) -> &'static str {
-        "process_faults::no_such_function#fn(u64) -> u64"
+    fn name(&self) -> Option<&'static str> {
+        Some("process_faults::no_such_function#fn(u64) -> u64")
     }
 }
 
@@ -618,7 +617,7 @@ fn broken_without_a_respawn_loop(which: &str, call: fn() -> Future<u32>, reason:
 fn a_panicking_initializer_breaks_the_pool_without_a_respawn_loop() {
     broken_without_a_respawn_loop(
         "panic",
-        *needs_a_database,
+        needs_a_database,
         &[
             "a worker's initializer failed: the initializer panicked at tests/process_faults.rs:",
             ": no database",
@@ -631,7 +630,7 @@ fn a_panicking_initializer_breaks_the_pool_without_a_respawn_loop() {
 fn an_initializer_that_exits_breaks_the_pool_without_a_respawn_loop() {
     broken_without_a_respawn_loop(
         "exit",
-        *needs_to_start,
+        needs_to_start,
         &["a worker process exited with code 7 while starting"],
     );
 }

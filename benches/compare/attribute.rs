@@ -130,7 +130,7 @@ fn call_result(options: &Options) -> Row {
             "`identity(i)` (#[parallel(pool = POOL)]), then result",
             || {
                 let (time, sum) = timed(|| {
-                    ours.extend((0..CALLS).map(*identity));
+                    ours.extend((0..CALLS).map(identity));
                     let sum = ours
                         .iter()
                         .map(|future| future.result().expect("a tiny task"))
@@ -267,7 +267,7 @@ fn remote_call(options: &Options) -> Row {
             "`remote_identity(i)` (#[parallel(processes = 2)]), then result",
             || {
                 let (time, sum) = timed(|| {
-                    let futures: Vec<_> = (0..REMOTE_CALLS).map(*remote_identity).collect();
+                    let futures: Vec<_> = (0..REMOTE_CALLS).map(remote_identity).collect();
                     futures
                         .iter()
                         .map(|future| future.result().expect("a tiny task"))

@@ -7,7 +7,6 @@ mod captures;
 mod diagnostics;
 mod duration;
 mod expand;
-mod expand_process;
 mod parse;
 mod validate;
 mod values;
@@ -345,12 +344,12 @@ fn attribute(
     let Some(func) = parse::function(item.clone(), &mut diag) else {
         return diag.with(item);
     };
-    let args = parse::args(args, &parse::ATTRIBUTE_KEYS, "argument", &mut diag);
-    validate::attribute(&args, &func, &mut diag);
+    let settings = parse::settings(args, &parse::ATTRIBUTE_KEYS, "argument", &mut diag);
+    validate::attribute(&settings, &func, &mut diag);
     if diag.any() {
-        return diag.with(func); // the user's function still compiles, so other errors stay quiet
+        return diag.with(expand::stand_in(&func)); // callers see what they expect: one error
     }
-    expand::attribute(&args, &func)
+    expand::attribute(&settings, &func)
 }
 
 fn pmap_macro(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
@@ -359,18 +358,18 @@ fn pmap_macro(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
         Ok(input) => input,
         Err(error) => return error.to_compile_error(),
     };
-    let options = parse::args(
+    let settings = parse::settings(
         input.options.clone(),
         &parse::PMAP_KEYS,
         "`pmap!` option",
         &mut diag,
     );
-    validate::pmap(&input, &options, &mut diag);
+    validate::pmap(&input, &settings, &mut diag);
     if diag.any() {
         // The errors as statements, then an expression of any type, so that code using the
         // result reports nothing more.
         let errors = diag.with(proc_macro2::TokenStream::new());
         return quote::quote!({ #errors ::core::unreachable!() });
     }
-    expand::pmap(&input, &options)
+    expand::pmap(&input, &settings)
 }

@@ -1,20 +1,26 @@
-//! Tokens to `Args` (the attribute's and `pmap!`'s settings, each kept with its spans),
-//! `ParallelFn` (the function under the attribute) and `Pmap` (the macro's operands).
+//! Tokens to the typed model: [`Settings`] (the attribute's and `pmap!`'s options, each value
+//! converted once and kept with the word that set it), [`ParallelFn`] (the function under the
+//! attribute) and [`Pmap`] (the macro's operands).
 //!
-//! Parsing checks only the shape of the input; what the values mean is checked in
-//! `validate`.
+//! Parsing checks the shape of the input and what each value means (a count, a duration, a
+//! path); what settings mean together is checked in `validate`.
+
+use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, ToTokens};
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::{Expr, Ident, ItemFn, Token};
+use syn::visit::Visit;
+use syn::{Attribute, Expr, FnArg, Ident, ItemFn, LitStr, Pat, Path, ReturnType, Token, Type};
 
 use crate::diagnostics::Diagnostics;
+use crate::values;
 
-/// One setting: `word` or `word = value`.
-pub(crate) struct Arg {
-    pub(crate) key: Ident,
-    pub(crate) value: Option<Expr>,
+/// One setting as written: `word` or `word = value`.
+struct Arg {
+    key: Ident,
+    value: Option<Expr>,
 }
 
 impl Parse for Arg {
@@ -27,6 +33,117 @@ impl Parse for Arg {
             None
         };
         Ok(Self { key, value })
+    }
+}
+
+/// A setting's value, with the word that set it (where errors about it point).
+pub(crate) struct Spanned<T> {
+    pub(crate) value: T,
+    pub(crate) key: Ident,
+}
+
+impl<T> Spanned<T> {
+    pub(crate) fn span(&self) -> Span {
+        self.key.span()
+    }
+}
+
+/// The settings of one `#[parallel(..)]` or `pmap!(..; ..)`, each converted once. A setting
+/// the macro does not know was refused while parsing, so only known ones are ever set.
+#[derive(Default)]
+pub(crate) struct Settings {
+    /// `threads` / `threads = N`: `None` inside for the default count.
+    pub(crate) threads: Option<Spanned<Option<usize>>>,
+    /// `processes` / `processes = N`.
+    pub(crate) processes: Option<Spanned<Option<usize>>>,
+    /// `pool = PATH`.
+    pub(crate) pool: Option<Spanned<Path>>,
+    pub(crate) name: Option<Spanned<LitStr>>,
+    pub(crate) timeout: Option<Spanned<Duration>>,
+    pub(crate) max_tasks_per_child: Option<Spanned<usize>>,
+    pub(crate) initializer: Option<Spanned<Path>>,
+    pub(crate) retries: Option<Spanned<u32>>,
+    pub(crate) chunksize: Option<Spanned<usize>>,
+    pub(crate) ordered: Option<Spanned<bool>>,
+    pub(crate) progress: Option<Spanned<bool>>,
+    /// The words among `threads`, `processes` and `pool` that were given, in order.
+    pool_order: Vec<Ident>,
+}
+
+/// Where a function or a `pmap!` call runs, as its settings say.
+pub(crate) enum Backend<'a> {
+    /// The process-wide default thread pool.
+    DefaultPool,
+    /// Threads of its own, `None` for the default count.
+    Threads(Option<usize>),
+    /// A thread pool the program declared.
+    Declared(&'a Path),
+    /// Worker processes of its own, `None` for one per core.
+    Processes(Option<usize>),
+}
+
+impl Settings {
+    /// The backend the settings choose (`validate` has refused more than one).
+    pub(crate) fn backend(&self) -> Backend<'_> {
+        if let Some(processes) = &self.processes {
+            Backend::Processes(processes.value)
+        } else if let Some(threads) = &self.threads {
+            Backend::Threads(threads.value)
+        } else if let Some(pool) = &self.pool {
+            Backend::Declared(&pool.value)
+        } else {
+            Backend::DefaultPool
+        }
+    }
+
+    /// The words of the settings that choose a pool, in the order given.
+    pub(crate) fn pool_words(&self) -> &[Ident] {
+        &self.pool_order
+    }
+
+    /// Converts `arg`'s value into its field; a value that means nothing is reported.
+    /// The words that choose a pool are also kept in order, for `pool_words`.
+    fn set(&mut self, arg: &Arg, diag: &mut Diagnostics) {
+        let key = &arg.key;
+        let result = match key.to_string().as_str() {
+            "threads" => values::count(&arg.key, &arg.value, "pool with no workers")
+                .map(|v| self.threads = Some(at(key, v))),
+            "processes" => values::count(&arg.key, &arg.value, "pool with no workers")
+                .map(|v| self.processes = Some(at(key, v))),
+            "pool" => values::path(&arg.key, &arg.value, "MY_POOL")
+                .map(|v| self.pool = Some(at(key, v))),
+            "name" => values::string(&arg.key, &arg.value).map(|v| self.name = Some(at(key, v))),
+            "timeout" => values::duration(&arg.key, &arg.value)
+                .map(|v| self.timeout = Some(at(key, v))),
+            "max_tasks_per_child" => {
+                values::required_count(&arg.key, &arg.value, "worker that may run no task")
+                    .map(|v| self.max_tasks_per_child = Some(at(key, v)))
+            }
+            "initializer" => values::path(&arg.key, &arg.value, "setup")
+                .map(|v| self.initializer = Some(at(key, v))),
+            "retries" => values::whole(&arg.key, &arg.value)
+                .map(|v| self.retries = Some(at(key, v))),
+            "chunksize" => values::required_count(&arg.key, &arg.value, "chunk of no items")
+                .map(|v| self.chunksize = Some(at(key, v))),
+            "ordered" => values::flag(&arg.key, &arg.value).map(|v| self.ordered = Some(at(key, v))),
+            "progress" => {
+                values::flag(&arg.key, &arg.value).map(|v| self.progress = Some(at(key, v)))
+            }
+            _ => unreachable!("only known words reach `set`"),
+        };
+        if let Err(error) = result {
+            diag.push(error);
+        } else if ["threads", "processes", "pool"].contains(&key.to_string().as_str()) {
+            self.pool_order.push(key.clone());
+        }
+    }
+}
+
+/// `value`, set by the word `key`.
+fn at<T>(key: &Ident, value: T) -> Spanned<T> {
+    Spanned {
+        value,
+        key: key.clone(),
     }
 }
 
@@ -53,50 +170,36 @@ pub(crate) const PMAP_KEYS: [&str; 7] = [
     "retries",
 ];
 
-/// Settings by name; each appears at most once.
-#[derive(Default)]
-pub(crate) struct Args {
-    args: Vec<Arg>,
-}
-
-impl Args {
-    /// The setting named `key`, if given.
-    pub(crate) fn get(&self, key: &str) -> Option<&Arg> {
-        self.args.iter().find(|arg| arg.key == key)
-    }
-
-    pub(crate) fn has(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-}
-
-/// Parses `word, word = value, ...`, keeping the known words. An unknown word is reported
-/// with the closest known one and the full list; a repeated word on its second occurrence.
-pub(crate) fn args(
+/// Parses `word, word = value, ...` into settings. An unknown word is reported with the
+/// closest known one and the full list; a repeated word on its second occurrence; a value
+/// that means nothing on the value.
+pub(crate) fn settings(
     tokens: TokenStream,
     known: &[&str],
     what: &str,
     diag: &mut Diagnostics,
-) -> Args {
+) -> Settings {
+    let mut settings = Settings::default();
     let list = match Punctuated::<Arg, Token![,]>::parse_terminated.parse2(tokens) {
         Ok(list) => list,
         Err(error) => {
             diag.push(error);
-            return Args::default();
+            return settings;
         }
     };
-    let mut args = Args::default();
+    let mut seen: Vec<String> = Vec::new();
     for arg in list {
         let name = arg.key.to_string();
         if !known.contains(&name.as_str()) {
             diag.error(arg.key.span(), unknown(&name, known, what));
-        } else if args.has(&name) {
+        } else if seen.contains(&name) {
             diag.error(arg.key.span(), format!("`{name}` is given twice; keep one"));
         } else {
-            args.args.push(arg);
+            seen.push(name);
+            settings.set(&arg, diag);
         }
     }
-    args
+    settings
 }
 
 /// "unknown argument `threds`; did you mean `threads`? ..." with the whole list.
@@ -132,10 +235,99 @@ fn distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
+/// The function under `#[parallel]`, with the pieces the expansion repeats.
+pub(crate) struct ParallelFn {
+    /// The function as written.
+    pub(crate) item: ItemFn,
+    /// `#[cfg]`/`#[cfg_attr]`: repeated on every generated item.
+    pub(crate) cfgs: Vec<Attribute>,
+    /// Doc comments and `#[deprecated]`: on the function users call.
+    pub(crate) docs: Vec<Attribute>,
+    /// Everything else (`#[inline]`, `#[allow]`, …): on `sync`, which carries the body.
+    pub(crate) rest: Vec<Attribute>,
+    /// Argument types, in order (a receiver, refused by `validate`, is left out).
+    pub(crate) types: Vec<Type>,
+    /// A name for each argument: the user's where it is a plain name, else `__argN`.
+    pub(crate) names: Vec<Ident>,
+    /// The return type (`()` when none is written).
+    pub(crate) output: Type,
+    /// Generic, explicitly or through `impl Trait`: such a function cannot be registered.
+    pub(crate) generic: bool,
+}
+
+impl ParallelFn {
+    pub(crate) fn name(&self) -> &Ident {
+        &self.item.sig.ident
+    }
+
+    fn new(item: ItemFn) -> Self {
+        let (mut cfgs, mut docs, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+        for attr in &item.attrs {
+            let path = attr.path();
+            if path.is_ident("cfg") || path.is_ident("cfg_attr") {
+                cfgs.push(attr.clone());
+            } else if path.is_ident("doc") || path.is_ident("deprecated") {
+                docs.push(attr.clone());
+            } else {
+                rest.push(attr.clone());
+            }
+        }
+        let typed: Vec<&syn::PatType> = item
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|input| match input {
+                FnArg::Typed(typed) => Some(typed),
+                FnArg::Receiver(_) => None,
+            })
+            .collect();
+        let types = typed.iter().map(|typed| (*typed.ty).clone()).collect();
+        let names = typed
+            .iter()
+            .enumerate()
+            .map(|(index, typed)| match &*typed.pat {
+                Pat::Ident(ident) if ident.subpat.is_none() && ident.by_ref.is_none() => {
+                    ident.ident.clone()
+                }
+                _ => format_ident!("__arg{}", index),
+            })
+            .collect();
+        let output = match &item.sig.output {
+            ReturnType::Default => syn::parse_quote!(()),
+            ReturnType::Type(_, ty) => (**ty).clone(),
+        };
+        let generic = is_generic(&item);
+        Self {
+            item,
+            cfgs,
+            docs,
+            rest,
+            types,
+            names,
+            output,
+            generic,
+        }
+    }
+}
+
+/// Whether the function is generic, explicitly or through `impl Trait` (which no registered
+/// description can name).
+fn is_generic(func: &ItemFn) -> bool {
+    struct FindImplTrait(bool);
+    impl<'ast> Visit<'ast> for FindImplTrait {
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = FindImplTrait(false);
+    finder.visit_signature(&func.sig);
+    !func.sig.generics.params.is_empty() || finder.0
+}
+
 /// The item under `#[parallel]`: it must be a function.
-pub(crate) fn function(item: TokenStream, diag: &mut Diagnostics) -> Option<ItemFn> {
+pub(crate) fn function(item: TokenStream, diag: &mut Diagnostics) -> Option<ParallelFn> {
     match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(syn::Item::Fn(function)) => Some(function),
+        Ok(syn::Item::Fn(function)) => Some(ParallelFn::new(function)),
         Ok(other) => {
             diag.error_at(
                 item_keyword(&other).unwrap_or_else(|| item.clone()),
@@ -152,7 +344,6 @@ pub(crate) fn function(item: TokenStream, diag: &mut Diagnostics) -> Option<Item
 
 /// The tokens naming the kind of item (`struct`, `impl`, …), to underline.
 fn item_keyword(item: &syn::Item) -> Option<TokenStream> {
-    use quote::ToTokens;
     Some(match item {
         syn::Item::Struct(item) => item.struct_token.to_token_stream(),
         syn::Item::Enum(item) => item.enum_token.to_token_stream(),
@@ -171,7 +362,7 @@ fn item_keyword(item: &syn::Item) -> Option<TokenStream> {
 pub(crate) struct Pmap {
     pub(crate) func: Expr,
     pub(crate) iterables: Vec<Expr>,
-    /// The tokens after `;`, parsed into `Args` by the caller.
+    /// The tokens after `;`, parsed into `Settings` by `pmap_settings`.
     pub(crate) options: TokenStream,
     /// Where to point when no iterable is given: the end of the function operand.
     pub(crate) func_span: Span,
@@ -218,6 +409,20 @@ mod tests {
         let message = unknown("threds", &ATTRIBUTE_KEYS, "argument");
         assert!(message.starts_with("unknown argument `threds`; did you mean `threads`?"));
         assert!(unknown("colour", &ATTRIBUTE_KEYS, "argument")
-            .starts_with("unknown argument `colour`; known:"));
+            .starts_with("unknown argument `colour`; known: "));
+    }
+
+    #[test]
+    fn values_are_converted_once_into_typed_fields() {
+        let mut diag = Diagnostics::default();
+        let tokens: TokenStream = syn::parse_quote!(threads = 4, timeout = "2s", name = "dl");
+        let settings = settings(tokens, &ATTRIBUTE_KEYS, "argument", &mut diag);
+        assert!(!diag.any());
+        assert_eq!(settings.threads.map(|s| s.value), Some(Some(4)));
+        assert_eq!(
+            settings.timeout.map(|s| s.value),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(settings.name.map(|s| s.value.value()).as_deref(), Some("dl"));
     }
 }

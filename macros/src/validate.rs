@@ -5,18 +5,17 @@ use syn::visit::Visit;
 use syn::{Expr, FnArg, GenericParam, ItemFn, Lifetime, Type, TypeReference};
 
 use crate::diagnostics::Diagnostics;
-use crate::parse::{Args, Pmap};
-use crate::values;
+use crate::parse::{ParallelFn, Pmap, Settings, Spanned};
 
 /// The most iterables `pmap!` zips (Python's `map` takes any number; eight covers real use).
 pub(crate) const MAX_ITERABLES: usize = 8;
 
-/// Checks the attribute's settings and the function under it.
-pub(crate) fn attribute(args: &Args, func: &ItemFn, diag: &mut Diagnostics) {
-    check_values(args, diag);
-    check_one_pool(args, diag);
-    check_own_pool_settings(args, diag);
-    check_process_settings(args, diag);
+/// Checks the attribute's settings together, and the function under it.
+pub(crate) fn attribute(settings: &Settings, func: &ParallelFn, diag: &mut Diagnostics) {
+    check_one_pool(settings, diag);
+    check_own_pool_settings(settings, diag);
+    check_process_settings(settings, diag);
+    let func = &func.item;
     check_not_async(func, diag);
     check_not_const(func, diag);
     check_not_unsafe(func, diag);
@@ -26,7 +25,7 @@ pub(crate) fn attribute(args: &Args, func: &ItemFn, diag: &mut Diagnostics) {
     check_no_lifetime_parameters(func, diag);
     check_owned_arguments(func, diag);
     check_argument_count(func, diag);
-    if args.has("processes") {
+    if settings.processes.is_some() {
         check_not_generic_for_processes(func, diag);
     }
 }
@@ -34,65 +33,24 @@ pub(crate) fn attribute(args: &Args, func: &ItemFn, diag: &mut Diagnostics) {
 /// The most arguments a `#[parallel]` function may take.
 pub(crate) const MAX_ARGUMENTS: usize = 12;
 
-/// Checks `pmap!`'s operands and options.
-pub(crate) fn pmap(input: &Pmap, options: &Args, diag: &mut Diagnostics) {
-    check_values(options, diag);
-    check_one_pool(options, diag);
-    check_process_settings(options, diag);
+/// Checks `pmap!`'s operands and options together.
+pub(crate) fn pmap(input: &Pmap, settings: &Settings, diag: &mut Diagnostics) {
+    check_one_pool(settings, diag);
+    check_process_settings(settings, diag);
     check_has_iterables(input, diag);
     check_closure_arity(input, diag);
-    if options.has("processes") {
+    if settings.processes.is_some() {
         check_remote_function(input, diag);
     }
 }
 
-// Each value must mean something: a count of at least 1, a duration, a string, a path, a
-// flag. The conversions live in `values` so that `expand` reads them the same way.
-fn check_values(args: &Args, diag: &mut Diagnostics) {
-    let results = [
-        args.get("threads")
-            .map(|arg| values::count(arg, "pool with no workers").map(drop)),
-        args.get("processes")
-            .map(|arg| values::count(arg, "pool with no workers").map(drop)),
-        args.get("chunksize")
-            .map(|arg| values::count(arg, "chunk of no items").map(drop)),
-        args.get("max_tasks_per_child")
-            .map(|arg| values::count(arg, "worker that may run no task").map(drop)),
-        args.get("timeout")
-            .map(|arg| values::duration(arg).map(drop)),
-        args.get("name").map(|arg| values::string(arg).map(drop)),
-        args.get("pool")
-            .map(|arg| values::path(arg, "MY_POOL").map(drop)),
-        args.get("initializer")
-            .map(|arg| values::path(arg, "setup").map(drop)),
-        args.get("ordered").map(|arg| values::flag(arg).map(drop)),
-        args.get("progress").map(|arg| values::flag(arg).map(drop)),
-        args.get("retries").map(|arg| values::whole(arg).map(drop)),
-    ];
-    for error in results.into_iter().flatten().filter_map(Result::err) {
-        diag.push(error);
-    }
-    for key in ["chunksize", "max_tasks_per_child"] {
-        if let Some(arg) = args.get(key).filter(|arg| arg.value.is_none()) {
-            diag.error(
-                arg.key.span(),
-                format!("`{key}` needs a value: write `{key} = 100`"),
-            );
-        }
-    }
-}
-
 // A function runs on one pool: its own threads, its own processes, or a declared pool.
-fn check_one_pool(args: &Args, diag: &mut Diagnostics) {
-    let given: Vec<_> = ["threads", "processes", "pool"]
-        .into_iter()
-        .filter_map(|key| args.get(key))
-        .collect();
-    if let [first, rest @ ..] = given.as_slice() {
+fn check_one_pool(settings: &Settings, diag: &mut Diagnostics) {
+    if let [first, rest @ ..] = settings.pool_words() {
         for second in rest {
             diag.error(
-                second.key.span(),
-                format!("pick one of `{}` or `{}`, not both", first.key, second.key),
+                second.span(),
+                format!("pick one of `{first}` or `{second}`, not both"),
             );
         }
     }
@@ -100,57 +58,64 @@ fn check_one_pool(args: &Args, diag: &mut Diagnostics) {
 
 // `name` and `initializer` configure a pool that the attribute creates; the default pool
 // and a declared pool are configured where they are built.
-fn check_own_pool_settings(args: &Args, diag: &mut Diagnostics) {
-    if let Some(arg) = args.get("name").filter(|_| args.has("processes")) {
+fn check_own_pool_settings(settings: &Settings, diag: &mut Diagnostics) {
+    if let Some(name) = settings.name.as_ref().filter(|_| settings.processes.is_some()) {
         diag.error(
-            arg.key.span(),
+            name.span(),
             "`name` names the threads of a thread pool; worker processes are copies of this program: drop `name`",
         );
     }
-    if args.has("threads") || args.has("processes") {
+    if settings.threads.is_some() || settings.processes.is_some() {
         return;
     }
-    let runs_on = match args.get("pool").and_then(|arg| arg.value.as_ref()) {
-        Some(pool) => format!(
-            "`{}`, so set it where that pool is built",
-            quote::quote!(#pool)
-        ),
+    let runs_on = match &settings.pool {
+        Some(pool) => {
+            let pool = &pool.value;
+            format!("`{}`, so set it where that pool is built", quote::quote!(#pool))
+        }
         None => "the default pool; add `threads` or `threads = N` to give it a pool of its own"
             .to_owned(),
     };
     let what = [
-        ("name", "names the threads of a pool the function owns"),
         (
+            settings.name.as_ref().map(Spanned::span),
+            "name",
+            "names the threads of a pool the function owns",
+        ),
+        (
+            settings.initializer.as_ref().map(Spanned::span),
             "initializer",
             "prepares the workers of a pool the function owns",
         ),
     ];
-    for (key, does) in what {
-        if let Some(arg) = args.get(key) {
-            diag.error(
-                arg.key.span(),
-                format!("`{key}` {does}, but this function runs on {runs_on}"),
-            );
+    for (span, key, does) in what {
+        if let Some(span) = span {
+            diag.error(span, format!("`{key}` {does}, but this function runs on {runs_on}"));
         }
     }
 }
 
 // Recycling a worker after N tasks, and running a task again after its worker died, only
 // mean something for processes (a thread that panics is a task's error, not a death).
-fn check_process_settings(args: &Args, diag: &mut Diagnostics) {
-    if args.has("processes") {
+fn check_process_settings(settings: &Settings, diag: &mut Diagnostics) {
+    if settings.processes.is_some() {
         return;
     }
     let what = [
-        ("max_tasks_per_child", "recycles worker processes"),
-        ("retries", "runs a task again when its worker process dies"),
+        (
+            settings.max_tasks_per_child.as_ref().map(Spanned::span),
+            "max_tasks_per_child",
+            "recycles worker processes",
+        ),
+        (
+            settings.retries.as_ref().map(Spanned::span),
+            "retries",
+            "runs a task again when its worker process dies",
+        ),
     ];
-    for (key, does) in what {
-        if let Some(arg) = args.get(key) {
-            diag.error(
-                arg.key.span(),
-                format!("`{key}` {does}; add `processes` or drop it"),
-            );
+    for (span, key, does) in what {
+        if let Some(span) = span {
+            diag.error(span, format!("`{key}` {does}; add `processes` or drop it"));
         }
     }
 }

@@ -1,22 +1,21 @@
-//! What a setting's value means: the conversions from an `Arg` to a count, a duration, a
-//! string, a path or a flag. `validate` reports their errors; `expand` uses them only on
-//! input that `validate` accepted.
+//! What a setting's value means: the conversions from a word's value to a count, a duration,
+//! a string, a path or a flag. `parse` converts each value once, with these, and reports
+//! their errors.
 
 use std::time::Duration;
 
 use syn::{Expr, ExprLit, ExprPath, Lit, LitStr, Path};
 
 use crate::duration;
-use crate::parse::Arg;
+use proc_macro2::Ident;
 
 type Result<T> = syn::Result<T>;
 
 /// A whole number of at least 1, as in `threads = 4`; `Ok(None)` for the bare word
 /// (`threads`), meaning "the default number". `what` completes "a pool with no … never runs
 /// anything".
-pub(crate) fn count(arg: &Arg, what: &str) -> Result<Option<usize>> {
-    let key = &arg.key;
-    let Some(value) = &arg.value else {
+pub(crate) fn count(key: &Ident, value: &Option<Expr>, what: &str) -> Result<Option<usize>> {
+    let Some(value) = value else {
         return Ok(None);
     };
     let whole = |example: &str| {
@@ -53,10 +52,16 @@ pub(crate) fn count(arg: &Arg, what: &str) -> Result<Option<usize>> {
     }
 }
 
+/// A count that must be written, as in `chunksize = 100`: the bare word is not enough.
+pub(crate) fn required_count(key: &Ident, value: &Option<Expr>, what: &str) -> Result<usize> {
+    count(key, value, what)?.ok_or_else(|| {
+        syn::Error::new_spanned(key, format!("`{key}` needs a value: write `{key} = 100`"))
+    })
+}
+
 /// A whole number that may be 0, as in `retries = 2`; the bare word is not enough.
-pub(crate) fn whole(arg: &Arg) -> Result<u32> {
-    let key = &arg.key;
-    let Some(value) = &arg.value else {
+pub(crate) fn whole(key: &Ident, value: &Option<Expr>) -> Result<u32> {
+    let Some(value) = value else {
         return Err(syn::Error::new_spanned(
             key,
             format!("`{key}` needs a value: write `{key} = 2`"),
@@ -79,10 +84,9 @@ pub(crate) fn whole(arg: &Arg) -> Result<u32> {
 }
 
 /// A duration string, as in `timeout = "2s"`.
-pub(crate) fn duration(arg: &Arg) -> Result<Duration> {
-    let key = &arg.key;
+pub(crate) fn duration(key: &Ident, value: &Option<Expr>) -> Result<Duration> {
     let form = "such as \"2s\", \"500ms\" or \"1.5s\" (units: us, ms, s, m, h)";
-    match &arg.value {
+    match value {
         Some(Expr::Lit(ExprLit {
             lit: Lit::Str(text),
             ..
@@ -110,9 +114,8 @@ pub(crate) fn duration(arg: &Arg) -> Result<Duration> {
 }
 
 /// A string literal, as in `name = "download"`.
-pub(crate) fn string(arg: &Arg) -> Result<LitStr> {
-    let key = &arg.key;
-    match &arg.value {
+pub(crate) fn string(key: &Ident, value: &Option<Expr>) -> Result<LitStr> {
+    match value {
         Some(Expr::Lit(ExprLit {
             lit: Lit::Str(text),
             ..
@@ -129,9 +132,8 @@ pub(crate) fn string(arg: &Arg) -> Result<LitStr> {
 }
 
 /// A path, as in `pool = IO_POOL` or `initializer = setup`. `example` shows one.
-pub(crate) fn path(arg: &Arg, example: &str) -> Result<Path> {
-    let key = &arg.key;
-    match &arg.value {
+pub(crate) fn path(key: &Ident, value: &Option<Expr>, example: &str) -> Result<Path> {
+    match value {
         Some(Expr::Path(ExprPath {
             path, qself: None, ..
         })) => Ok(path.clone()),
@@ -147,9 +149,8 @@ pub(crate) fn path(arg: &Arg, example: &str) -> Result<Path> {
 }
 
 /// `true` or `false`; the bare word means `true`.
-pub(crate) fn flag(arg: &Arg) -> Result<bool> {
-    let key = &arg.key;
-    match &arg.value {
+pub(crate) fn flag(key: &Ident, value: &Option<Expr>) -> Result<bool> {
+    match value {
         None => Ok(true),
         Some(Expr::Lit(ExprLit {
             lit: Lit::Bool(value),

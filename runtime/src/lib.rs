@@ -18,6 +18,9 @@
 //! ```
 #![warn(missing_docs)]
 
+#[doc(hidden)]
+pub mod __private;
+mod arity;
 mod as_completed;
 mod deadline;
 mod error;
@@ -44,17 +47,9 @@ pub use crate::future::promise::{promise, Promise};
 pub use crate::future::task::Completion;
 pub use crate::future::Future;
 pub use crate::map::{Map, MapOptions};
-#[doc(hidden)]
-pub use crate::process_pool::{
-    invoke, invoke_initializer, Call, ProcessArgument, ProcessArguments, ProcessResult, Remote,
-    RemoteEntry, RemoteHandle, REMOTE_FUNCTIONS,
-};
 pub use crate::process_pool::{ProcessPool, ProcessPoolBuilder, RemoteFn};
 #[cfg(feature = "progress")]
 pub use crate::progress::Progress;
 pub use crate::thread_pool::{default_pool, ThreadPool, ThreadPoolBuilder};
 pub use crate::wait::{wait, ReturnWhen, Waited};
 pub use crate::waitable::Waitable;
-/// The registration crate, for the expansions of the `parallel` macros.
-#[doc(hidden)]
-pub use linkme as __linkme;

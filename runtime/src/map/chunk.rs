@@ -6,11 +6,33 @@ use std::time::{Duration, Instant};
 use crate::error::TaskError;
 use crate::panic;
 
+/// How a thread pool runs one batch of a map: each item through a function, or a batch
+/// runner compiled where the function is defined (a registered `#[parallel]` function).
+pub(crate) trait RunBatch<I, T>: Send + Sync + 'static {
+    /// Runs the batch `items`, writing into `values`; gives back the emptied item buffer.
+    fn run(&self, items: Vec<I>, values: Vec<T>) -> (Chunk<T>, Vec<I>);
+}
+
+/// A map's function, run on each item of a batch.
+pub(crate) struct EachItem<F>(pub(crate) F);
+
+impl<F, I, T> RunBatch<I, T> for EachItem<F>
+where
+    F: Fn(I) -> T + Send + Sync + 'static,
+{
+    fn run(&self, items: Vec<I>, values: Vec<T>) -> (Chunk<T>, Vec<I>) {
+        Chunk::run(&self.0, items, values)
+    }
+}
+
 /// The results of one batch of map items, as the worker produced them.
 ///
 /// Values and failures are kept apart, so a batch of cheap items moves as one plain `Vec<T>`
 /// and a failed item costs nothing until one happens.
-pub(crate) struct Chunk<T> {
+///
+/// `pub` only so that the registry's descriptions of `#[parallel]` functions can carry
+/// functions that make one; its module is private, so no user can name it.
+pub struct Chunk<T> {
     /// The values of the items that succeeded, in item order.
     values: Vec<T>,
     /// `(position, error)` for each item that failed, in item order.

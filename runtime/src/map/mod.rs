@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::iter::Fuse;
 use std::time::{Duration, Instant};
 
-pub(crate) use self::chunk::Chunk;
+pub(crate) use self::chunk::{Chunk, EachItem, RunBatch};
 use self::chunk::{ChunkResults, ChunkSizer};
 pub use self::options::MapOptions;
 use self::spare::Spares;

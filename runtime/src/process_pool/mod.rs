@@ -14,7 +14,6 @@ mod worker;
 
 use std::fmt;
 use std::io;
-use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::thread;
@@ -34,10 +33,13 @@ use crate::map::{Chunk, Map, MapOptions, SubmitChunk};
 use crate::sync::lock;
 use crate::Future;
 
-/// A function that worker processes can run: every `#[parallel(processes)]` function is one.
+/// A function that worker processes can run, taking the argument tuple `Args`: every
+/// non-generic `#[parallel(processes)]` function is one.
 ///
 /// Workers find it by a name registered at compile time (its module path, name and
-/// signature), never by address, so it works however the program was built or started.
+/// signature), never by address, so it works however the program was built or started. A
+/// `#[parallel(processes)]` function is an ordinary `fn` returning a [`Future`]; the pool
+/// finds its registered name by the type of the function item.
 ///
 /// # Examples
 ///
@@ -53,52 +55,17 @@ use crate::Future;
 /// let pool = ProcessPool::builder().workers(2).build().unwrap();
 /// assert_eq!(pool.submit(square, (7,)).result(), Ok(49));
 /// ```
-pub trait RemoteFn: Copy + Send + Sync + 'static {
-    /// The arguments, as a tuple.
-    type Args: ProcessArguments;
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a function that worker processes can run with the arguments `{Args}`",
+    label = "expected a `#[parallel(processes)]` function",
+    note = "mark the function `#[parallel(processes)]` and pass it by name (workers find it by the name registered for it: a closure has none); for a closure, use `pmap!(|x: u64| .., items; processes)`"
+)]
+pub trait RemoteFn<Args>: Copy + Send + Sync + 'static {
     /// The result.
     type Output: ProcessResult;
+    /// The name workers find the function by; `None` if it is not registered.
     #[doc(hidden)]
-    fn name(&self) -> &'static str;
-}
-
-/// A registered function known by name and types: what `pmap!(..; processes)` writes for a
-/// call site.
-#[doc(hidden)]
-pub struct RemoteHandle<Args, R> {
-    name: &'static str,
-    types: PhantomData<fn(Args) -> R>,
-}
-
-impl<Args, R> RemoteHandle<Args, R> {
-    /// A handle to the function registered as `name`.
-    pub const fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            types: PhantomData,
-        }
-    }
-}
-
-impl<Args, R> Clone for RemoteHandle<Args, R> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<Args, R> Copy for RemoteHandle<Args, R> {}
-
-impl<Args, R> RemoteFn for RemoteHandle<Args, R>
-where
-    Args: ProcessArguments,
-    R: ProcessResult,
-{
-    type Args = Args;
-    type Output = R;
-
-    fn name(&self) -> &'static str {
-        self.name
-    }
+    fn name(&self) -> Option<&'static str>;
 }
 
 /// A pool of worker processes (Python's `ProcessPoolExecutor`), for CPU-bound work.
@@ -132,6 +99,14 @@ where
 pub struct ProcessPool {
     shared: Arc<Shared>,
     task_timeout: Option<Duration>,
+}
+
+/// The error of a call of `F` that no worker could find.
+fn not_registered<F>() -> TaskError {
+    TaskError::codec(format!(
+        "`{}` is not a `#[parallel(processes)]` function, so no worker process can find it",
+        std::any::type_name::<F>()
+    ))
 }
 
 /// Settings for a [`ProcessPool`], from [`ProcessPool::builder`].
@@ -495,18 +470,43 @@ impl ProcessPool {
     /// let pool = ProcessPool::builder().workers(1).build().unwrap();
     /// assert_eq!(pool.submit(add, (40, 2)).result(), Ok(42));
     /// ```
-    pub fn submit<F: RemoteFn>(&self, function: F, args: F::Args) -> Future<F::Output> {
+    pub fn submit<Args, F>(&self, function: F, args: Args) -> Future<F::Output>
+    where
+        Args: ProcessArguments,
+        F: RemoteFn<Args>,
+    {
         self.submit_with_timeout(function, args, self.task_timeout)
     }
 
     /// As [`submit`](Self::submit), with this task's own deadline (`None`: the pool's).
     #[doc(hidden)]
-    pub fn submit_with_timeout<F: RemoteFn>(
+    pub fn submit_with_timeout<Args, F: RemoteFn<Args>>(
         &self,
         function: F,
-        args: F::Args,
+        args: Args,
         timeout: Option<Duration>,
-    ) -> Future<F::Output> {
+    ) -> Future<F::Output>
+    where
+        Args: ProcessArguments,
+    {
+        match function.name() {
+            Some(name) => self.submit_named::<Args, F::Output>(name, args, timeout),
+            None => Future::failed(not_registered::<F>()),
+        }
+    }
+
+    /// Submits a call of the function registered as `name`, with this task's own deadline
+    /// (`None`: the pool's).
+    pub(crate) fn submit_named<Args, R>(
+        &self,
+        name: &'static str,
+        args: Args,
+        timeout: Option<Duration>,
+    ) -> Future<R>
+    where
+        Args: ProcessArguments,
+        R: ProcessResult,
+    {
         // Sized first, so that a large input lands in a spare buffer (see `spare.rs`).
         let input = args.encoded_len().and_then(|len| {
             let mut input = self.shared.spare_inputs.take(len);
@@ -518,10 +518,10 @@ impl ProcessPool {
         };
         let timeout = timeout.or(self.task_timeout);
         let task = ProcessTask::new(
-            function.name(),
+            name,
             Call::One,
             input,
-            decode_value::<F::Output>,
+            decode_value::<R>,
             timeout,
         );
         self.enqueue(Arc::new(task))
@@ -560,10 +560,11 @@ impl ProcessPool {
     /// let squares: Vec<u64> = pool.map(square, (1..=4).map(|x| (x,))).collect::<Result<_, _>>().unwrap();
     /// assert_eq!(squares, [1, 4, 9, 16]);
     /// ```
-    pub fn map<F, I>(&self, function: F, items: I) -> Map<'_, I::IntoIter, F::Output>
+    pub fn map<Args, F, I>(&self, function: F, items: I) -> Map<'_, I::IntoIter, F::Output>
     where
-        F: RemoteFn,
-        I: IntoIterator<Item = F::Args>,
+        Args: ProcessArguments,
+        F: RemoteFn<Args>,
+        I: IntoIterator<Item = Args>,
     {
         self.map_with(function, items, MapOptions::new())
     }
@@ -584,21 +585,42 @@ impl ProcessPool {
     /// let total: u64 = pool.map_with(square, (0..100).map(|x| (x,)), options).map(Result::unwrap).sum();
     /// assert_eq!(total, 328_350);
     /// ```
-    pub fn map_with<F, I>(
+    pub fn map_with<Args, F, I>(
         &self,
         function: F,
         items: I,
         options: MapOptions,
     ) -> Map<'_, I::IntoIter, F::Output>
     where
-        F: RemoteFn,
-        I: IntoIterator<Item = F::Args>,
+        Args: ProcessArguments,
+        F: RemoteFn<Args>,
+        I: IntoIterator<Item = Args>,
+    {
+        let codec = BatchCodec::of();
+        // An unregistered function's batches fail in the worker, which has no such name.
+        let name = function.name().unwrap_or("(a function that is not `#[parallel(processes)]`)");
+        self.map_encoded(name, codec, items.into_iter(), options)
+    }
+
+    /// Maps the function registered as `name` over `items`, with `codec` for its types.
+    pub(crate) fn map_encoded<A, T, I>(
+        &self,
+        name: &'static str,
+        codec: BatchCodec<A, T>,
+        items: I,
+        options: MapOptions,
+    ) -> Map<'_, I, T>
+    where
+        A: Send + 'static,
+        T: Send + 'static,
+        I: Iterator<Item = A>,
     {
         let submit = ProcessChunks {
             pool: self,
-            function,
+            name,
+            codec,
         };
-        Map::new(Box::new(submit), items.into_iter(), self.workers(), options)
+        Map::new(Box::new(submit), items, self.workers(), options)
     }
 
     /// Stops accepting work, with Python's meaning (see
@@ -748,24 +770,43 @@ impl fmt::Debug for ProcessPool {
     }
 }
 
-/// Runs map batches as process tasks.
-struct ProcessChunks<'p, F> {
-    pool: &'p ProcessPool,
-    function: F,
+/// How a process map encodes a batch of argument tuples and decodes a batch's results: the
+/// codec's functions for the map's types, as plain function pointers, so that a map can be
+/// made where those types are known only to the crate that defined the function (a
+/// registered `#[parallel(processes)]` function, found by `pmap!`).
+pub(crate) struct BatchCodec<A, T> {
+    pub(crate) encode: fn(&[A]) -> Result<Vec<u8>, String>,
+    pub(crate) decode: fn(Vec<u8>, u32) -> Result<Chunk<T>, TaskError>,
 }
 
-impl<F: RemoteFn> SubmitChunk<F::Args, F::Output> for ProcessChunks<'_, F> {
-    fn submit(&self, items: Vec<F::Args>) -> Future<Chunk<F::Output>> {
-        let input = match F::Args::encode_batch(&items) {
+impl<A: ProcessArguments, T: ProcessResult> BatchCodec<A, T> {
+    /// The codec's functions for `A` and `T`.
+    pub(crate) fn of() -> Self {
+        Self {
+            encode: A::encode_batch,
+            decode: decode_batch::<T>,
+        }
+    }
+}
+
+/// Runs map batches as process tasks.
+struct ProcessChunks<'p, A, T> {
+    pool: &'p ProcessPool,
+    name: &'static str,
+    codec: BatchCodec<A, T>,
+}
+
+impl<A, T: Send + 'static> SubmitChunk<A, T> for ProcessChunks<'_, A, T> {
+    fn submit(&self, items: Vec<A>) -> Future<Chunk<T>> {
+        let input = match (self.codec.encode)(&items) {
             Ok(input) => input,
             Err(message) => return Future::failed(TaskError::codec(message)),
         };
-        let name = self.function.name();
         let task = ProcessTask::new(
-            name,
+            self.name,
             Call::Batch,
             input,
-            decode_batch::<F::Output>,
+            self.codec.decode,
             self.pool.task_timeout,
         );
         self.pool.enqueue(Arc::new(task))

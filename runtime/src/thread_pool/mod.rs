@@ -17,7 +17,7 @@ use self::worker::Shared;
 use crate::error::TaskError;
 use crate::exit::{self, AtExit};
 use crate::future::task::{new_pool_id, Job, Task};
-use crate::map::{Chunk, Map, MapOptions, SubmitChunk};
+use crate::map::{Chunk, EachItem, Map, MapOptions, RunBatch, SubmitChunk};
 use crate::sync::lock;
 use crate::Future;
 
@@ -211,11 +211,23 @@ impl ThreadPool {
         I::Item: Send + 'static,
         T: Send + 'static,
     {
+        self.map_batches(EachItem(func), items.into_iter(), options)
+    }
+
+    /// Maps with batches that `batch` runs: each item through a function (`EachItem`), or a
+    /// registered `#[parallel]` function's batch runner.
+    pub(crate) fn map_batches<B, I, T>(&self, batch: B, items: I, options: MapOptions) -> Map<'_, I, T>
+    where
+        B: RunBatch<I::Item, T>,
+        I: Iterator,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
         let submit = ThreadChunks {
             pool: self,
-            shared: Arc::new((func, Mutex::new(VecDeque::new()))),
+            shared: Arc::new((batch, Mutex::new(VecDeque::new()))),
         };
-        Map::new(Box::new(submit), items.into_iter(), self.workers(), options)
+        Map::new(Box::new(submit), items, self.workers(), options)
     }
 
     /// Stops accepting work (Python's `Executor.shutdown`).
@@ -323,16 +335,16 @@ impl fmt::Debug for ThreadPool {
 }
 
 /// Runs map batches as tasks of a thread pool.
-struct ThreadChunks<'p, F, I> {
+struct ThreadChunks<'p, B, I> {
     pool: &'p ThreadPool,
-    /// The function, and the item buffers that batches emptied, on their way back to the map
-    /// for reuse (see `map/spare.rs`).
-    shared: Arc<(F, Mutex<VecDeque<Vec<I>>>)>,
+    /// How a batch runs, and the item buffers that batches emptied, on their way back to the
+    /// map for reuse (see `map/spare.rs`).
+    shared: Arc<(B, Mutex<VecDeque<Vec<I>>>)>,
 }
 
-impl<F, I, T> SubmitChunk<I, T> for ThreadChunks<'_, F, I>
+impl<B, I, T> SubmitChunk<I, T> for ThreadChunks<'_, B, I>
 where
-    F: Fn(I) -> T + Send + Sync + 'static,
+    B: RunBatch<I, T>,
     I: Send + 'static,
     T: Send + 'static,
 {
@@ -343,8 +355,8 @@ where
     fn submit_reusing(&self, items: Vec<I>, values: Vec<T>) -> Future<Chunk<T>> {
         let shared = Arc::clone(&self.shared);
         self.pool.submit(move || {
-            let (func, returned) = &*shared;
-            let (chunk, items) = Chunk::run(func, items, values);
+            let (batch, returned) = &*shared;
+            let (chunk, items) = batch.run(items, values);
             // Before the batch's future completes, so the map finds the buffer once it sees
             // the batch done.
             lock(returned).push_back(items);

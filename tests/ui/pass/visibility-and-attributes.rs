@@ -33,6 +33,6 @@ fn main() {
     assert_eq!(files::total(vec![1], (2, 3)).result(), Ok(6));
     assert_eq!(files::show(5).result().unwrap(), "5");
     assert_eq!(nested(1).result(), Ok(2));
-    let pointer: fn(String) -> parallel::Future<usize> = *files::fetch;
+    let pointer: fn(String) -> parallel::Future<usize> = files::fetch;
     assert_eq!(pointer("x".into()).result(), Ok(1));
 }

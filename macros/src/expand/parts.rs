@@ -1,0 +1,251 @@
+//! The pieces every backend's expansion shares: the function users call, the companion with
+//! `sync`, the batch and call helpers that the registry points at, registrations, option
+//! values, and the stand-in emitted beside errors.
+
+use proc_macro2::TokenStream;
+use quote::{quote, ToTokens};
+use syn::{FnArg, Type};
+
+use crate::parse::{ParallelFn, Settings};
+
+/// `fn name(args) -> Future<R> { body }`, with the user's docs and a note on how it runs.
+pub(crate) fn submitting_fn(func: &ParallelFn, body: TokenStream) -> TokenStream {
+    let ParallelFn {
+        cfgs,
+        docs,
+        types,
+        names,
+        output,
+        ..
+    } = func;
+    let name = func.name();
+    let vis = &func.item.vis;
+    let generics = &func.item.sig.generics;
+    let where_clause = &generics.where_clause;
+    let note = format!(
+        " Runs in parallel: calling `{name}(..)` submits the call and returns a \
+         [`Future`](::parallel::Future) at once; `{name}::sync(..)` is the original, \
+         synchronous function."
+    );
+    quote! {
+        #(#cfgs)*
+        #(#docs)*
+        #[doc = ""]
+        #[doc = #note]
+        #vis fn #name #generics (#(#names: #types),*) -> ::parallel::Future<#output> #where_clause {
+            #body
+        }
+    }
+}
+
+/// The hidden companion `struct name {}`: `sync` (the original function) and `items`.
+pub(crate) fn companion(func: &ParallelFn, items: TokenStream) -> TokenStream {
+    let ParallelFn {
+        cfgs, docs, rest, ..
+    } = func;
+    let name = func.name();
+    let vis = &func.item.vis;
+    let sig = &func.item.sig;
+    let (generics, body) = (&sig.generics, &func.item.block);
+    let where_clause = &generics.where_clause;
+    let (inputs, output) = (&sig.inputs, &sig.output);
+    let deprecated = docs.iter().filter(|attr| attr.path().is_ident("deprecated"));
+    let sync_doc = format!(" The original `{name}`, run on the calling thread.");
+    quote! {
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #vis struct #name {}
+
+        #(#cfgs)*
+        impl #name {
+            #[doc = #sync_doc]
+            #(#deprecated)*
+            #(#rest)*
+            #vis fn sync #generics (#inputs) #output #where_clause #body
+
+            #items
+        }
+    }
+}
+
+/// `(T0, T1, ..)`: the argument tuple.
+pub(crate) fn args_tuple(func: &ParallelFn) -> TokenStream {
+    let types = &func.types;
+    quote! { (#(#types,)*) }
+}
+
+/// The companion's `__batch` (the body over a map batch, inlined into the loop) and
+/// `__call` (the body with its arguments as a tuple): what the registry points at.
+pub(crate) fn batch_and_call(func: &ParallelFn) -> TokenStream {
+    let ParallelFn { names, output, .. } = func;
+    let name = func.name();
+    let args = args_tuple(func);
+    quote! {
+        #[doc(hidden)]
+        fn __batch(
+            items: ::std::vec::Vec<#args>,
+            values: ::std::vec::Vec<#output>,
+        ) -> ::parallel::__private::threads::Batch<#args, #output> {
+            ::parallel::__private::threads::run_batch(|(#(#names,)*)| #name::sync(#(#names),*), items, values)
+        }
+
+        #[doc(hidden)]
+        fn __call((#(#names,)*): #args) -> #output {
+            #name::sync(#(#names),*)
+        }
+    }
+}
+
+/// The registry entry that `pmap!` and `ProcessPool::submit` find the function by:
+/// `description` is a `ThreadFn` or `ProcessFn` expression.
+pub(crate) fn register_function(func: &ParallelFn, description: TokenStream) -> TokenStream {
+    let name = func.name();
+    let entry = quote! {
+        ::parallel::__private::registry::ParallelEntry {
+            type_id: || ::parallel::__private::registry::type_id_of(&#name),
+            function: &#description,
+        }
+    };
+    register(
+        &func.cfgs,
+        quote! { ::parallel::__private::registry::PARALLEL_FUNCTIONS },
+        quote! { ::parallel::__private::registry::ParallelEntry },
+        entry,
+    )
+}
+
+/// One element of the linker-gathered slice `slice` (no code runs to add it).
+pub(crate) fn register(
+    cfgs: &[syn::Attribute],
+    slice: TokenStream,
+    ty: TokenStream,
+    value: TokenStream,
+) -> TokenStream {
+    quote! {
+        #(#cfgs)*
+        const _: () = {
+            #[::parallel::__private::linkme::distributed_slice(#slice)]
+            #[linkme(crate = ::parallel::__private::linkme)]
+            static ENTRY: #ty = #value;
+        };
+    }
+}
+
+/// `Some(Duration)` for `timeout = ".."`, else `None`.
+pub(crate) fn timeout(settings: &Settings) -> TokenStream {
+    match &settings.timeout {
+        Some(timeout) => {
+            let nanos = timeout.value.as_nanos() as u64;
+            quote! { ::core::option::Option::Some(::core::time::Duration::from_nanos(#nanos)) }
+        }
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
+/// `Some(count)` or `None`.
+pub(crate) fn count(count: Option<usize>) -> TokenStream {
+    match count {
+        Some(count) => quote! { ::core::option::Option::Some(#count) },
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
+/// `MapOptions::new().chunksize(..).ordered(..).timeout(..)`, and `.pool(..)` for
+/// `threads = N`.
+pub(crate) fn map_options(settings: &Settings) -> TokenStream {
+    let mut tokens = quote! { ::parallel::__private::pmap::MapOptions::new() };
+    if let Some(size) = &settings.chunksize {
+        let size = size.value;
+        tokens.extend(quote! { .chunksize(#size) });
+    }
+    if let Some(ordered) = &settings.ordered {
+        let ordered = ordered.value;
+        tokens.extend(quote! { .ordered(#ordered) });
+    }
+    if let Some(timeout) = &settings.timeout {
+        let nanos = timeout.value.as_nanos() as u64;
+        tokens.extend(quote! { .timeout(::core::time::Duration::from_nanos(#nanos)) });
+    }
+    if let Some(threads) = &settings.threads {
+        let workers = count(threads.value);
+        tokens.extend(quote! {
+            .pool({
+                static POOL: ::parallel::__private::LazyLock<::parallel::ThreadPool> =
+                    ::parallel::__private::LazyLock::new(|| {
+                        ::parallel::__private::threads::thread_pool(#workers, "pmap", ::core::option::Option::None)
+                    });
+                ::parallel::__private::LazyLock::force(&POOL)
+            })
+        });
+    }
+    tokens
+}
+
+/// `map`, with a progress bar if `progress` was given.
+pub(crate) fn with_progress(settings: &Settings, map: TokenStream) -> TokenStream {
+    match settings.progress.as_ref().map(|progress| progress.value) {
+        Some(true) => quote! { ::parallel::__private::pmap::progress(#map) },
+        _ => map,
+    }
+}
+
+/// A type as an explicit generic argument: itself, or `_` for `impl Trait` (which cannot be
+/// named there, and which the closure that captures it checks instead).
+pub(crate) fn nameable(ty: &Type) -> TokenStream {
+    match ty {
+        Type::ImplTrait(_) => quote! { _ },
+        ty => ty.to_token_stream(),
+    }
+}
+
+/// The stand-in for a function whose attribute has an error: the same name, arguments and
+/// result as a correct expansion would give (`fn name(..) -> Future<R>` and `name::sync`),
+/// with bodies that never run, so code calling it reports nothing more.
+///
+/// A method (the attribute misplaced inside an `impl`) is left as the user wrote it: nothing
+/// else could stand where it is.
+pub(crate) fn stand_in(func: &ParallelFn) -> TokenStream {
+    if matches!(func.item.sig.inputs.first(), Some(FnArg::Receiver(_))) {
+        return func.item.to_token_stream();
+    }
+    let ParallelFn {
+        cfgs, docs, output, ..
+    } = func;
+    let name = func.name();
+    let vis = &func.item.vis;
+    let generics = &func.item.sig.generics;
+    let where_clause = &generics.where_clause;
+    let ignored: Vec<TokenStream> = func
+        .item
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(&typed.ty),
+            FnArg::Receiver(_) => None,
+        })
+        .map(|ty| quote! { _: #ty })
+        .collect();
+    quote! {
+        #(#cfgs)*
+        #(#docs)*
+        #[allow(unused)]
+        #vis fn #name #generics (#(#ignored),*) -> ::parallel::Future<#output> #where_clause {
+            ::core::unimplemented!()
+        }
+
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, unused)]
+        #vis struct #name {}
+
+        #(#cfgs)*
+        #[allow(unused)]
+        impl #name {
+            #vis fn sync #generics (#(#ignored),*) -> #output #where_clause {
+                ::core::unimplemented!()
+            }
+        }
+    }
+}

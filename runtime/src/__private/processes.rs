@@ -1,0 +1,223 @@
+//! What a `#[parallel(processes)]` function and `pmap!(..; processes)` expand to call: the
+//! pool, the one place that checks that a function's arguments and result can cross to a
+//! worker process ([`Signature`]), its submission and its worker-side entry point.
+
+use std::time::Duration;
+
+use super::registry;
+use super::threads::{Batch, ThreadFn};
+use crate::future::Future;
+use crate::map::{Map, MapOptions};
+use crate::error::TaskError;
+use crate::map::Chunk;
+use crate::process_pool::{invoke as invoke_with, BatchCodec, ProcessPool, RemoteFn};
+
+pub use crate::process_pool::{
+    invoke_initializer, Call, ProcessArgument, ProcessArguments, ProcessResult, Remote,
+    RemoteEntry, REMOTE_FUNCTIONS,
+};
+
+/// What a registered function's entry point returns: the encoded output, or a message about
+/// input or output that could not be encoded.
+pub type Reply = Result<Vec<u8>, String>;
+
+/// Starts the pool of a `#[parallel(processes ..)]` function or a `pmap!(..; processes ..)`
+/// call site.
+///
+/// # Panics
+///
+/// If the settings are refused (none are: counts were checked at compile time).
+pub fn process_pool(
+    workers: Option<usize>,
+    initializer: Option<&'static str>,
+    max_tasks_per_child: Option<usize>,
+    retries: u32,
+) -> ProcessPool {
+    let mut builder = ProcessPool::builder().retries(retries);
+    if let Some(workers) = workers {
+        builder = builder.workers(workers);
+    }
+    if let Some(name) = initializer {
+        builder = builder.initializer_named(name);
+    }
+    if let Some(tasks) = max_tasks_per_child {
+        builder = builder.max_tasks_per_child(tasks);
+    }
+    builder
+        .build()
+        .unwrap_or_else(|error| panic!("could not make a process pool: {error}"))
+}
+
+/// The argument tuple, result and registered name of a `#[parallel(processes)]` function,
+/// implemented by the function's companion. Its bounds are the one place where the types
+/// must be serializable, so a type that is not is reported once, here.
+pub trait Signature {
+    /// The argument tuple.
+    type Args: ProcessArguments;
+    /// The result.
+    type Output: ProcessResult;
+    /// The name workers find the function by: `module::path::name#fn(T0) -> R`.
+    const NAME: &'static str;
+}
+
+/// Submits a call of the `#[parallel(processes)]` function `S` with `args`, on `pool`, with
+/// the function's `timeout` if it has one.
+pub fn submit<S: Signature>(
+    pool: &ProcessPool,
+    timeout: Option<Duration>,
+    args: S::Args,
+) -> Future<S::Output> {
+    pool.submit_named::<S::Args, S::Output>(S::NAME, args, timeout)
+}
+
+/// The worker-side entry point of the `#[parallel(processes)]` function `S`: runs its
+/// original body `body` on the encoded `input`.
+pub fn invoke<S, F>(body: F, call: Call, input: &[u8]) -> Reply
+where
+    S: Signature,
+    F: Remote<S::Args, Output = S::Output>,
+{
+    invoke_with::<F, S::Args, S::Output>(body, call, input)
+}
+
+/// What the registry holds for a non-generic `#[parallel(processes)]` function. Its codec
+/// functions are instantiated where the function is defined, where its types are known to
+/// be serializable, so that `pmap!` can map it without knowing so itself.
+pub struct ProcessFn<Args, T> {
+    /// The name workers find it by.
+    pub name: &'static str,
+    /// Its own pool.
+    pub pool: fn() -> &'static ProcessPool,
+    /// Its original body over a batch, for `pmap!(f, ..; threads = N)`.
+    pub batch: fn(Vec<Args>, Vec<T>) -> Batch<Args, T>,
+    /// Its original body, for a worker that serves a `pmap!(f, ..; processes)` call site.
+    pub call: fn(Args) -> T,
+    /// Encodes a batch of argument tuples ([`encode_batch`]).
+    pub encode: fn(&[Args]) -> Result<Vec<u8>, String>,
+    /// Decodes a batch's results ([`decode_batch`]).
+    pub decode: fn(Vec<u8>, u32) -> Result<Chunk<T>, TaskError>,
+}
+
+/// [`ProcessFn::encode`] for the function `S`.
+pub fn encode_batch<S: Signature>(items: &[S::Args]) -> Result<Vec<u8>, String> {
+    S::Args::encode_batch(items)
+}
+
+/// [`ProcessFn::decode`] for the function `S`.
+pub fn decode_batch<S: Signature>(bytes: Vec<u8>, pid: u32) -> Result<Chunk<S::Output>, TaskError> {
+    (BatchCodec::<S::Args, S::Output>::of().decode)(bytes, pid)
+}
+
+impl<Args: Send + 'static, T: Send + 'static> ProcessFn<Args, T> {
+    /// Maps the function over `items` in its own worker processes.
+    pub(crate) fn map<I>(&'static self, items: I, options: MapOptions) -> Map<'static, I, T>
+    where
+        I: Iterator<Item = Args>,
+    {
+        let codec = BatchCodec {
+            encode: self.encode,
+            decode: self.decode,
+        };
+        (self.pool)().map_encoded(self.name, codec, items, options)
+    }
+}
+
+/// Every non-generic `#[parallel(processes)]` function is a [`RemoteFn`]: its item type is
+/// registered, with its name (see `registry`).
+impl<F, Args, T> RemoteFn<Args> for F
+where
+    F: Remote<Args, Output = Future<T>> + Copy + Send + Sync + 'static,
+    Args: ProcessArguments,
+    T: ProcessResult,
+{
+    type Output = T;
+
+    fn name(&self) -> Option<&'static str> {
+        registry::find::<F, ProcessFn<Args, T>>().map(|function| function.name)
+    }
+}
+
+/// A function of an argument tuple given as a plain `fn`: what a registered body is called
+/// through by the codec's `invoke`.
+struct Body<Args, T>(fn(Args) -> T);
+
+impl<Args, T> Remote<Args> for Body<Args, T> {
+    type Output = T;
+
+    fn call(&self, args: Args) -> T {
+        (self.0)(args)
+    }
+}
+
+/// What a function given to `pmap!(..; processes)` by path returns, and how a worker runs
+/// it: a value that crosses as it is, or the future of a `#[parallel]` function, whose
+/// registered original body the worker runs instead.
+pub trait RemoteOutput<F, Args> {
+    /// What travels back.
+    type Value: ProcessResult;
+    /// Runs `func` (or what it stands for) as asked by `call` on encoded `input`.
+    fn invoke(func: F, call: Call, input: &[u8]) -> Reply;
+}
+
+impl<F, Args, R> RemoteOutput<F, Args> for R
+where
+    F: Remote<Args, Output = R>,
+    Args: ProcessArguments,
+    R: ProcessResult,
+{
+    type Value = R;
+
+    fn invoke(func: F, call: Call, input: &[u8]) -> Reply {
+        invoke_with::<F, Args, R>(func, call, input)
+    }
+}
+
+impl<F, Args, T> RemoteOutput<F, Args> for Future<T>
+where
+    F: 'static,
+    Args: ProcessArguments,
+    T: ProcessResult,
+{
+    type Value = T;
+
+    fn invoke(_func: F, call: Call, input: &[u8]) -> Reply {
+        if let Some(function) = registry::find::<F, ProcessFn<Args, T>>() {
+            return invoke_with::<_, Args, T>(Body(function.call), call, input);
+        }
+        if let Some(function) = registry::find::<F, ThreadFn<Args, T>>() {
+            return invoke_with::<_, Args, T>(Body(function.call), call, input);
+        }
+        Err("`pmap!(..; processes)` was given a function that returns a future but is not a \
+             non-generic `#[parallel]` function, so a worker process cannot run it"
+            .to_owned())
+    }
+}
+
+/// The worker side of `pmap!(f, ..; processes)` for a path or closure `func`, registered
+/// at the call site.
+pub fn invoke_path<F, Args>(func: F, call: Call, input: &[u8]) -> Reply
+where
+    F: Remote<Args>,
+    F::Output: RemoteOutput<F, Args>,
+{
+    <F::Output as RemoteOutput<F, Args>>::invoke(func, call, input)
+}
+
+/// `pmap!(f, items; processes ..)` for a function path or closure registered at the call
+/// site as `name`; `f` only gives the types.
+pub fn pmap<F, Args, I>(
+    _types_of: F,
+    name: &'static str,
+    pool: &'static ProcessPool,
+    items: I,
+    options: super::pmap::MapOptions,
+) -> Map<'static, I, <F::Output as RemoteOutput<F, Args>>::Value>
+where
+    F: Remote<Args>,
+    F::Output: RemoteOutput<F, Args>,
+    Args: ProcessArguments,
+    I: Iterator<Item = Args>,
+{
+    let codec = BatchCodec::<Args, <F::Output as RemoteOutput<F, Args>>::Value>::of();
+    pool.map_encoded(name, codec, items, options.map())
+}
