@@ -123,22 +123,34 @@ use proc_macro::TokenStream;
 /// The function keeps its name, visibility, doc comments and other attributes. For a
 /// function `name`:
 ///
-/// - `name(args)` submits the call and returns `Future<R>` (R is the return type);
+/// - `name` is a function `fn(args) -> Future<R>` (R is the return type): calling it
+///   submits the call; it is usable wherever a function is (`.map(name)`, a `fn` pointer),
+///   and rustdoc shows it so;
 /// - `name::sync(args)` is the original function, run on the calling thread;
-/// - [`pmap!(name, items)`](macro@pmap) runs it over `items` in batches, on its own pool.
-///
-/// - with `processes`, `name` also implements [`RemoteFn`](../parallel/trait.RemoteFn.html),
-///   so any [`ProcessPool`](../parallel/struct.ProcessPool.html) can run it:
+/// - [`pmap!(name, items)`](macro@pmap) runs the original over `items` in batches, on the
+///   function's own pool (it finds the pool by the function's type, registered at compile
+///   time, once per call: nothing per item);
+/// - with `processes`, any [`ProcessPool`](../parallel/struct.ProcessPool.html) can run it:
 ///   `pool.submit(name, (args,))`.
 ///
-/// (For a non-generic function, `name` is a constant whose type dereferences to
-/// `fn(args) -> Future<R>`, so `name(args)` reads as a call; `*name` is that function
-/// pointer, to pass where a function is expected, as in `.map(*name)`. Being a constant, the
-/// name cannot be reused by a `let` binding or parameter in the same module ("let bindings
-/// cannot shadow constants"): name such a variable differently. A generic function
-/// stays a function returning `Future<R>`: its arguments must be `Send + 'static`, and
-/// `pmap!` takes `name::sync` for it. With `processes` a function cannot be generic: workers
-/// find it by its name.)
+/// A generic function is a generic `fn` returning `Future<R>`: its arguments must be
+/// `Send + 'static`, and `pmap!` of it submits each item (it cannot be registered; map
+/// `name::sync` for batches). With `processes` a function cannot be generic: workers find it
+/// by its name.
+///
+/// ```
+/// use parallel::{parallel, Future};
+///
+/// #[parallel]
+/// fn square(x: u64) -> u64 {
+///     x * x
+/// }
+///
+/// let futures: Vec<Future<u64>> = (1..=3).map(square).collect();
+/// let square = square(4); // a `let` may take the function's name
+/// assert_eq!(square.result(), Ok(16));
+/// assert_eq!(futures[2].result(), Ok(9));
+/// ```
 ///
 /// ```
 /// # use parallel::parallel;
