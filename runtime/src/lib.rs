@@ -28,6 +28,7 @@ mod exit;
 mod future;
 mod map;
 mod panic;
+mod pool;
 mod process_pool;
 #[cfg(feature = "progress")]
 mod progress;

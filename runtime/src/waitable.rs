@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use crate::future::task::Completion;
-use crate::Future;
+use crate::future::Future;
 
 /// Something `as_completed` and `wait` can watch: a [`Future`], a reference to one, or a pair
 /// `(key, future)` whose key says which input the future belongs to.
@@ -49,7 +49,7 @@ pub trait Waitable: sealed::Sealed {
 
 mod sealed {
     pub trait Sealed {}
-    impl<T> Sealed for crate::Future<T> {}
+    impl<T> Sealed for crate::future::Future<T> {}
     impl<W: Sealed + ?Sized> Sealed for &W {}
     impl<W: Sealed + ?Sized> Sealed for &mut W {}
     impl<K, W: Sealed> Sealed for (K, W) {}

@@ -15,9 +15,9 @@ pub use self::options::MapOptions;
 use self::spare::Spares;
 use crate::error::{Deadline, TaskError};
 use crate::future::task::current_pool;
+use crate::future::Future;
 use crate::signal::Signal;
 use crate::sync::Arc;
-use crate::Future;
 
 /// How a pool runs one batch of map items: the seam between [`Map`] and each kind of pool.
 pub(crate) trait SubmitChunk<I, T> {

@@ -2,36 +2,35 @@
 //! `ProcessPoolExecutor`), with crash isolation, per-task deadlines that kill the worker, and
 //! worker recycling. The protocol is in `README.md` beside this file.
 
-mod bounds;
+mod child;
 mod codec;
+mod driver;
+mod os;
 mod registry;
+mod shared;
 mod spare;
-mod spawn;
-mod supervisor;
 mod task;
 mod wire;
 mod worker;
 
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 #[doc(hidden)]
-pub use self::bounds::{ProcessArgument, ProcessArguments, ProcessResult};
+pub use self::codec::{ProcessArgument, ProcessArguments, ProcessResult};
+use self::os::Signal;
 #[doc(hidden)]
 pub use self::registry::{invoke, invoke_initializer, Call, Remote, RemoteEntry, REMOTE_FUNCTIONS};
-use self::spare::SpareInputs;
-use self::supervisor::{Settings, Shared};
+use self::shared::{Settings, Shared};
 use self::task::{decode_batch, decode_value, ProcessJob, ProcessTask};
 use crate::error::TaskError;
-use crate::exit::{self, AtExit};
-use crate::future::task::new_pool_id;
+use crate::future::Future;
 use crate::map::{Chunk, Map, MapOptions, SubmitChunk};
-use crate::sync::lock;
-use crate::Future;
+use crate::pool::lifecycle::register_at_exit;
 
 /// A function that worker processes can run, taking the argument tuple `Args`: every
 /// non-generic `#[parallel(processes)]` function is one.
@@ -398,30 +397,16 @@ impl ProcessPool {
         let workers = settings
             .workers
             .unwrap_or_else(|| thread::available_parallelism().map_or(1, usize::from));
-        let (sender, receiver) = crossbeam_channel::unbounded();
-        let shared = Arc::new(Shared {
-            id: new_pool_id(),
-            settings: Settings {
-                workers,
-                initializer: settings.initializer,
-                max_tasks_per_child: settings.max_tasks_per_child,
-                max_frame: settings.max_frame,
-                retries: settings.retries,
-                idle_timeout: settings.idle_timeout,
-            },
-            sender: Mutex::new(Some(sender)),
-            receiver,
-            broken: OnceLock::new(),
-            stopping: AtomicBool::new(false),
-            live: Mutex::new(Vec::new()),
-            busy: AtomicUsize::new(0),
-            spare_inputs: SpareInputs::default(),
-            alive: Mutex::new(0),
-            exited: Condvar::new(),
-        });
+        let shared = Arc::new(Shared::new(Settings {
+            workers,
+            initializer: settings.initializer,
+            max_tasks_per_child: settings.max_tasks_per_child,
+            max_frame: settings.max_frame,
+            retries: settings.retries,
+            idle_timeout: settings.idle_timeout,
+        }));
         if settings.wait_at_exit {
-            let weak: Weak<dyn AtExit> = Arc::downgrade(&shared) as Weak<Shared>;
-            exit::register(weak);
+            register_at_exit(&shared);
         }
         let pool = Self {
             shared,
@@ -429,12 +414,12 @@ impl ProcessPool {
         };
         for index in 0..workers {
             let shared = Arc::clone(&pool.shared);
-            *lock(&pool.shared.alive) += 1;
+            pool.shared.lifecycle.count_in();
             let spawned = thread::Builder::new()
                 .name(format!("parallel-process-{index}"))
-                .spawn(move || supervisor::drive(shared));
+                .spawn(move || driver::drive(shared));
             if let Err(error) = spawned {
-                *lock(&pool.shared.alive) -= 1;
+                pool.shared.lifecycle.count_out();
                 return Err(error); // dropping `pool` stops the drivers already started
             }
         }
@@ -529,18 +514,14 @@ impl ProcessPool {
 
     /// Queues `task` unless the pool is broken or shut down, and returns its future.
     fn enqueue<T: Send + 'static>(&self, task: Arc<ProcessTask<T>>) -> Future<T> {
-        if let Some(reason) = self.shared.broken.get() {
-            return Future::failed(TaskError::broken(reason.clone()));
+        if let Some(error) = self.shared.lifecycle.broken_error() {
+            return Future::failed(error);
         }
-        let sender = lock(&self.shared.sender);
-        let Some(sender) = sender.as_ref() else {
-            return Future::failed(TaskError::ShutDown);
-        };
         let job: Arc<dyn ProcessJob> = task.clone();
-        sender
-            .send(job)
-            .expect("the pool keeps a receiver, so the queue is open");
-        Future::new(task)
+        match self.shared.queue.push(job) {
+            Ok(()) => Future::new(task),
+            Err(_) => Future::failed(TaskError::ShutDown),
+        }
     }
 
     /// Runs `function` over `items` (argument tuples) in worker processes, yielding one
@@ -694,7 +675,7 @@ impl ProcessPool {
     /// assert!(pool.is_shut_down());
     /// ```
     pub fn terminate_workers(&self) {
-        self.stop_workers(libc::SIGTERM);
+        self.stop_workers(Signal::Terminate);
     }
 
     /// Kills every worker process at once (SIGKILL), as
@@ -716,10 +697,10 @@ impl ProcessPool {
     /// assert!(running.result().unwrap_err().is_worker_died());
     /// ```
     pub fn kill_workers(&self) {
-        self.stop_workers(libc::SIGKILL);
+        self.stop_workers(Signal::Kill);
     }
 
-    fn stop_workers(&self, signal: i32) {
+    fn stop_workers(&self, signal: Signal) {
         self.shared.stopping.store(true, Ordering::Release);
         self.close(true);
         self.shared.signal_workers(signal);
@@ -730,7 +711,7 @@ impl ProcessPool {
     }
 
     fn wait_for_drivers(&self, deadline: Option<Instant>) -> bool {
-        self.shared.wait_for_drivers(deadline)
+        self.shared.lifecycle.wait_for_workers(deadline)
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.
@@ -742,7 +723,7 @@ impl ProcessPool {
     /// assert!(!pool.is_shut_down());
     /// ```
     pub fn is_shut_down(&self) -> bool {
-        lock(&self.shared.sender).is_none()
+        !self.shared.queue.is_open()
     }
 }
 
@@ -765,7 +746,7 @@ impl fmt::Debug for ProcessPool {
         f.debug_struct("ProcessPool")
             .field("workers", &self.workers())
             .field("shut_down", &self.is_shut_down())
-            .field("broken", &self.shared.broken.get().is_some())
+            .field("broken", &self.shared.lifecycle.broken().is_some())
             .finish()
     }
 }

@@ -6,12 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-use super::bounds::{ProcessArguments, ProcessResult};
-use super::codec;
-
+use super::codec::{tuple_shapes, ProcessArguments, ProcessResult};
 use crate::panic;
 
 /// What a worker is asked to do with a registered function.
@@ -85,21 +80,7 @@ macro_rules! remote_arities {
     )+};
 }
 
-remote_arities! {
-    ();
-    (a0 A0);
-    (a0 A0, a1 A1);
-    (a0 A0, a1 A1, a2 A2);
-    (a0 A0, a1 A1, a2 A2, a3 A3);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10, a11 A11);
-}
+tuple_shapes!(remote_arities);
 
 /// Runs `func` as asked by `call` on encoded `input` (the worker side of a registered
 /// function; the expansion of `#[parallel(processes)]` and `pmap!(..; processes)` calls this
@@ -145,16 +126,4 @@ pub fn invoke_initializer(init: fn(), call: Call, _input: &[u8]) -> Result<Vec<u
         }
         _ => Err("an initializer was named as a task function".to_owned()),
     }
-}
-
-/// Encodes `value` for the wire; an error names `what` could not be encoded, then says why
-/// (a failing `Serialize`'s own message).
-pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<Vec<u8>, String> {
-    codec::encode(value).map_err(|error| format!("could not encode the {what}: {error}"))
-}
-
-/// Decodes a `T` that takes all of `bytes` from the wire; an error names `what` could not be
-/// decoded, then says why (a failing `Deserialize`'s own message, or what was corrupt).
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
-    codec::decode(bytes).map_err(|error| format!("could not decode the {what}: {error}"))
 }

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::bounds::ProcessResult;
+use super::codec::ProcessResult;
 use super::registry::Call;
-use super::spawn::Signaller;
+use super::worker::Signaller;
 use crate::error::TaskError;
 use crate::future::core::{Core, FROM_PENDING, FROM_RUNNING};
 use crate::future::task::{Completion, Handle};

@@ -1,34 +1,36 @@
-//! Frames between a pool and its worker processes, over the socket pair inherited at spawn.
+//! What passes between a pool and its worker processes: frames over the channel made at
+//! spawn (`Channel`), and what every frame holds, in both directions. Nothing else builds or
+//! parses a frame: the pool sends a `Task` and reads its reply (`Frame::reply`) or a worker's
+//! start (`Channel::recv_start`); a worker reads a `Task` and sends an `Answer`.
 //!
 //! A frame is a 13-byte header, `kind: u8`, `id: u64` (little-endian), `len: u32`
 //! (little-endian), then `len` bytes of payload. A frame longer than the channel's limit is
 //! refused before anything is allocated for it, so a corrupt length cannot exhaust memory.
 
-use std::io::{self, IoSlice, Read};
-use std::os::fd::AsRawFd;
-use std::os::unix::net::UnixStream;
+use std::io::{self, IoSlice};
 use std::time::{Duration, Instant};
 
+use super::os::{HangUp, Stream};
+use super::registry::Call;
 use crate::error::TaskError;
 use crate::spin::{spin_until, SPIN_FOR};
 
 /// Frame kinds.
-pub(crate) mod kind {
-    /// Pool → worker: run a registered function. Payload: `call: u8`, `name_len: u16`,
-    /// the name, then the encoded input.
-    pub(crate) const TASK: u8 = 1;
+mod kind {
+    /// Pool → worker: run a registered function. Payload: see [`Task`](super::Task).
+    pub(super) const TASK: u8 = 1;
     /// Worker → pool: started, initializer done.
-    pub(crate) const READY: u8 = 2;
+    pub(super) const READY: u8 = 2;
     /// Worker → pool: the initializer failed. Payload: the message.
-    pub(crate) const INIT_FAILED: u8 = 3;
+    pub(super) const INIT_FAILED: u8 = 3;
     /// Worker → pool: the task's encoded output.
-    pub(crate) const DONE: u8 = 4;
+    pub(super) const DONE: u8 = 4;
     /// Worker → pool: the task panicked. Payload: see [`panicked`](super::panicked).
-    pub(crate) const PANICKED: u8 = 5;
+    pub(super) const PANICKED: u8 = 5;
     /// Worker → pool: input could not be decoded or output encoded. Payload: the message.
-    pub(crate) const CODEC: u8 = 6;
+    pub(super) const CODEC: u8 = 6;
     /// Worker → pool: no function has the task's name. Payload: the name.
-    pub(crate) const UNKNOWN: u8 = 7;
+    pub(super) const UNKNOWN: u8 = 7;
 }
 
 const HEADER: usize = 13;
@@ -36,9 +38,9 @@ const HEADER: usize = 13;
 /// One frame, its payload owned.
 #[derive(Debug)]
 pub(crate) struct Frame {
-    pub(crate) kind: u8,
+    kind: u8,
     pub(crate) id: u64,
-    pub(crate) payload: Vec<u8>,
+    payload: Vec<u8>,
 }
 
 /// Why no frame arrived.
@@ -51,15 +53,15 @@ pub(crate) enum RecvError {
     /// The deadline passed first.
     TimedOut,
     /// The frame's header is not one a peer would send (an unknown kind or a length over the
-    /// limit): the stream cannot be trusted any further.
+    /// limit, or a kind the reader does not take): the stream cannot be trusted any further.
     Corrupt(String),
     /// Reading failed: the channel is broken.
     Io,
 }
 
-/// One end of the socket pair, with a read buffer.
+/// One end of the channel, with a read buffer.
 pub(crate) struct Channel {
-    stream: UnixStream,
+    stream: Stream,
     /// Bytes read and not yet consumed: `buffer[start..end]`. The whole buffer stays
     /// initialised (zeroed once), so a read goes straight into `buffer[end..]`: resizing it
     /// before each read zeroed up to 64 KiB every time.
@@ -79,7 +81,7 @@ const BUFFER: usize = 64 << 10;
 const SPARE_LIMIT: usize = 64 << 20;
 
 impl Channel {
-    pub(crate) fn new(stream: UnixStream, max_frame: usize) -> Self {
+    pub(crate) fn new(stream: Stream, max_frame: usize) -> Self {
         Self {
             stream,
             buffer: vec![0; BUFFER],
@@ -90,12 +92,13 @@ impl Channel {
         }
     }
 
-    /// Hands back a received payload that is no longer needed, so that the next large
-    /// payload is read into its memory. Freshly allocated memory costs a page fault per
-    /// 4 KiB page on first touch, which made receiving a large frame take several times
-    /// as long as copying it through the socket. A channel keeps one such buffer, of at
-    /// most `SPARE_LIMIT` bytes.
-    pub(crate) fn recycle(&mut self, payload: Vec<u8>) {
+    /// Hands back a received frame that is no longer needed, so that the next large payload
+    /// is read into its memory. Freshly allocated memory costs a page fault per 4 KiB page
+    /// on first touch, which made receiving a large frame take several times as long as
+    /// copying it through the socket. A channel keeps one such buffer, of at most
+    /// `SPARE_LIMIT` bytes.
+    pub(crate) fn recycle(&mut self, frame: Frame) {
+        let payload = frame.payload;
         let capacity = payload.capacity();
         if capacity > BUFFER && capacity <= SPARE_LIMIT && capacity > self.spare.capacity() {
             self.spare = payload;
@@ -107,17 +110,18 @@ impl Channel {
         self.max_frame
     }
 
-    pub(crate) fn raw_fd(&self) -> i32 {
-        self.stream.as_raw_fd()
+    /// A watch for the peer's end of the channel closing (see `os::HangUp`).
+    pub(crate) fn hang_up(&self) -> HangUp {
+        self.stream.hang_up()
     }
 
     /// Closes the sending direction: the peer reads end-of-stream after what was sent.
     pub(crate) fn close(&self) {
-        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        self.stream.close_write();
     }
 
     /// Sends one frame whose payload is the concatenation of `parts`.
-    pub(crate) fn send(&mut self, kind: u8, id: u64, parts: &[&[u8]]) -> io::Result<()> {
+    fn send(&mut self, kind: u8, id: u64, parts: &[&[u8]]) -> io::Result<()> {
         let len: usize = parts.iter().map(|part| part.len()).sum();
         let len = u32::try_from(len)
             .ok()
@@ -143,7 +147,7 @@ impl Channel {
                 .filter(|part| !part.is_empty())
                 .map(|part| IoSlice::new(part)),
         );
-        write_all_vectored(&mut self.stream, &mut slices)
+        write_all_vectored(&self.stream, &mut slices)
     }
 
     /// Receives one frame, waiting until `deadline` (forever if `None`).
@@ -200,16 +204,9 @@ impl Channel {
         self.end = 0;
         let mut filled = buffered;
         while filled < len {
-            self.wait_readable(deadline)?;
-            match self.stream.read(&mut payload[filled..]) {
-                Ok(0) => return Err(RecvError::Truncated),
-                Ok(read) => filled += read,
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                    ) => {}
-                Err(_) => return Err(RecvError::Io),
+            match read(&self.stream, &mut payload[filled..], deadline)? {
+                0 => return Err(RecvError::Truncated),
+                read => filled += read,
             }
         }
         Ok(payload)
@@ -226,85 +223,63 @@ impl Channel {
             if self.buffer.len() < want {
                 self.buffer.resize(want, 0);
             }
-            self.wait_readable(deadline)?;
-            match self.stream.read(&mut self.buffer[self.end..]) {
-                Ok(0) => {
-                    return Err(if self.end == 0 {
-                        RecvError::Closed
-                    } else {
-                        RecvError::Truncated
-                    });
-                }
-                Ok(read) => self.end += read,
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
-                    ) => {}
-                Err(_) => return Err(RecvError::Io),
+            match read(&self.stream, &mut self.buffer[self.end..], deadline)? {
+                0 if self.end == 0 => return Err(RecvError::Closed),
+                0 => return Err(RecvError::Truncated),
+                read => self.end += read,
             }
         }
         Ok(())
     }
+}
 
-    /// Waits until the socket has bytes (or end-of-stream) to read: polls briefly without
-    /// blocking (see `spin`), then sleeps in `poll` until `deadline`.
-    fn wait_readable(&self, deadline: Option<Instant>) -> Result<(), RecvError> {
-        let fd = self.raw_fd();
-        let limit = match deadline {
-            Some(deadline) => SPIN_FOR.min(deadline.saturating_duration_since(Instant::now())),
-            None => SPIN_FOR,
-        };
-        if spin_until(limit, || {
-            poll_readable(fd, Some(Duration::ZERO)).unwrap_or(true)
-        }) {
-            return Ok(());
+/// Reads into `into` once `stream` is readable, before `deadline`: `Ok(0)` at the end of the
+/// stream, else how many bytes were read.
+fn read(stream: &Stream, into: &mut [u8], deadline: Option<Instant>) -> Result<usize, RecvError> {
+    loop {
+        wait_readable(stream, deadline)?;
+        match stream.read(into) {
+            Ok(read) => return Ok(read),
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                ) => {}
+            Err(_) => return Err(RecvError::Io),
         }
-        loop {
-            let timeout =
-                deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
-            match poll_readable(fd, timeout) {
-                Ok(true) => return Ok(()),
-                Ok(false) if timeout.is_some_and(|left| left.is_zero()) => {
-                    return Err(RecvError::TimedOut)
-                }
-                Ok(false) => {}
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return Err(RecvError::Io),
+    }
+}
+
+/// Waits until `stream` has bytes (or end-of-stream) to read: polls briefly without blocking
+/// (see `spin`), then sleeps in `poll` until `deadline`.
+fn wait_readable(stream: &Stream, deadline: Option<Instant>) -> Result<(), RecvError> {
+    let limit = match deadline {
+        Some(deadline) => SPIN_FOR.min(deadline.saturating_duration_since(Instant::now())),
+        None => SPIN_FOR,
+    };
+    if spin_until(limit, || {
+        stream.poll_readable(Some(Duration::ZERO)).unwrap_or(true)
+    }) {
+        return Ok(());
+    }
+    loop {
+        let timeout = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        match stream.poll_readable(timeout) {
+            Ok(true) => return Ok(()),
+            Ok(false) if timeout.is_some_and(|left| left.is_zero()) => {
+                return Err(RecvError::TimedOut)
             }
+            Ok(false) => {}
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Err(RecvError::Io),
         }
     }
 }
 
-/// Whether `fd` is readable (data, end-of-stream or an error), waiting up to `timeout`
-/// (forever if `None`). `Ok(false)` when the time ran out.
-pub(crate) fn poll_readable(fd: i32, timeout: Option<Duration>) -> io::Result<bool> {
-    let mut poll = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    let millis = match timeout {
-        None => -1,
-        Some(timeout) => i32::try_from(timeout.as_millis().max(u128::from(!timeout.is_zero())))
-            .unwrap_or(i32::MAX),
-    };
-    // SAFETY: `poll` is given one valid, initialised `pollfd` that outlives the call, and the
-    // count 1; it writes only `revents`.
-    let ready = unsafe { libc::poll(&mut poll, 1, millis) };
-    match ready {
-        -1 => Err(io::Error::last_os_error()),
-        0 => Ok(false),
-        _ => Ok(true),
-    }
-}
-
-/// `write_all` over several buffers without copying them together. Writes with
-/// `MSG_NOSIGNAL`: a worker that died makes the write fail with `EPIPE` instead of raising
-/// `SIGPIPE`, which would kill the pool's process in a host that does not ignore it.
-fn write_all_vectored(stream: &mut UnixStream, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+/// `write_all` over several buffers without copying them together.
+fn write_all_vectored(stream: &Stream, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
     while !slices.is_empty() {
-        match send_vectored(stream.as_raw_fd(), slices) {
+        match stream.write_vectored(slices) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(written) => IoSlice::advance_slices(&mut slices, written),
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
@@ -314,26 +289,165 @@ fn write_all_vectored(stream: &mut UnixStream, mut slices: &mut [IoSlice<'_>]) -
     Ok(())
 }
 
-/// One `sendmsg` of `slices` on the socket `fd`, with `MSG_NOSIGNAL`.
-fn send_vectored(fd: i32, slices: &[IoSlice<'_>]) -> io::Result<usize> {
-    // SAFETY: an all-zero `msghdr` is valid (no name, no control data).
-    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
-    // `IoSlice` is guaranteed ABI-compatible with `iovec` on Unix.
-    message.msg_iov = slices.as_ptr() as *mut libc::iovec;
-    message.msg_iovlen = slices.len().min(libc::UIO_MAXIOV as usize) as _;
-    // SAFETY: `message` points at `msg_iovlen` valid `iovec`s borrowed from `slices`, which
-    // outlive the call; `sendmsg` only reads them.
-    let sent = unsafe { libc::sendmsg(fd, &message, libc::MSG_NOSIGNAL) };
-    if sent < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(sent as usize)
+/// A `TASK` frame's payload: `call: u8` (see `call_byte`), `name_len: u16` (little-endian),
+/// the name, then the encoded input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Task<'a> {
+    pub(crate) call: Call,
+    pub(crate) name: &'a str,
+    pub(crate) input: &'a [u8],
+}
+
+/// The byte that says a task's kind of call. `Init` has one but is never sent: a worker runs
+/// its initializer as it starts, so a task that asks for it is refused (`task_call`).
+fn call_byte(call: Call) -> u8 {
+    match call {
+        Call::One => 0,
+        Call::Batch => 1,
+        Call::Init => 2,
+    }
+}
+
+/// The kind of call a task's byte asks for, if a task may ask for it.
+fn task_call(byte: u8) -> Option<Call> {
+    match byte {
+        0 => Some(Call::One),
+        1 => Some(Call::Batch),
+        _ => None,
+    }
+}
+
+impl<'a> Task<'a> {
+    /// The bytes of the payload before the input.
+    fn header(&self) -> Vec<u8> {
+        let mut header = Vec::with_capacity(3 + self.name.len());
+        header.push(call_byte(self.call));
+        header.extend_from_slice(&(self.name.len() as u16).to_le_bytes());
+        header.extend_from_slice(self.name.as_bytes());
+        header
+    }
+
+    /// How many bytes the payload takes.
+    pub(crate) fn len(&self) -> usize {
+        3 + self.name.len() + self.input.len()
+    }
+
+    /// Splits a task payload; the error says what is wrong with it.
+    fn parse(payload: &'a [u8]) -> Result<Self, &'static str> {
+        let malformed = "the task frame is malformed";
+        let (&call, rest) = payload.split_first().ok_or(malformed)?;
+        let (len, rest) = rest.split_at_checked(2).ok_or(malformed)?;
+        let len = u16::from_le_bytes([len[0], len[1]]) as usize;
+        let (name, input) = rest.split_at_checked(len).ok_or(malformed)?;
+        let name = std::str::from_utf8(name).map_err(|_| malformed)?;
+        let call = task_call(call).ok_or("the task asks for an unknown kind of call")?;
+        Ok(Self { call, name, input })
+    }
+}
+
+/// What a worker answers to a task.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Answer<'a> {
+    /// The encoded output.
+    Done(&'a [u8]),
+    /// The task panicked with `message`, at `location` (`file:line:column`) if known.
+    Panicked {
+        message: &'a str,
+        location: Option<&'a str>,
+    },
+    /// The input could not be decoded or the output encoded, or the task was malformed.
+    Codec(&'a str),
+    /// No function is registered under this name.
+    Unknown(&'a str),
+}
+
+/// How a worker's start went, from the pool's side (`Channel::recv_start`).
+#[derive(Debug)]
+pub(crate) enum Start {
+    /// It is ready for tasks.
+    Ready,
+    /// Its initializer failed, with this message.
+    InitFailed(String),
+    /// It sent something that is no start.
+    Garbage,
+    /// The channel ended or broke first.
+    Ended,
+}
+
+/// The pool's side.
+impl Channel {
+    /// Sends `task` as the task `id`.
+    pub(crate) fn send_task(&mut self, id: u64, task: &Task<'_>) -> io::Result<()> {
+        self.send(kind::TASK, id, &[&task.header(), task.input])
+    }
+
+    /// Waits for a new worker's first frame.
+    pub(crate) fn recv_start(&mut self) -> Start {
+        match self.recv(None) {
+            Ok(frame) if frame.kind == kind::READY => Start::Ready,
+            Ok(frame) if frame.kind == kind::INIT_FAILED => {
+                Start::InitFailed(String::from_utf8_lossy(&frame.payload).into_owned())
+            }
+            Ok(_) | Err(RecvError::Corrupt(_)) => Start::Garbage,
+            Err(_) => Start::Ended,
+        }
+    }
+}
+
+/// The worker's side.
+impl Channel {
+    /// Says the worker is ready for tasks.
+    pub(crate) fn send_ready(&mut self) -> io::Result<()> {
+        self.send(kind::READY, 0, &[])
+    }
+
+    /// Says the worker's initializer failed, with `message`.
+    pub(crate) fn send_init_failed(&mut self, message: &str) -> io::Result<()> {
+        self.send(kind::INIT_FAILED, 0, &[message.as_bytes()])
+    }
+
+    /// Receives the next task frame; any other kind is `Corrupt`.
+    pub(crate) fn recv_task(&mut self) -> Result<Frame, RecvError> {
+        let frame = self.recv(None)?;
+        if frame.kind != kind::TASK {
+            return Err(RecvError::Corrupt(format!(
+                "a frame of kind {} where a task was expected",
+                frame.kind
+            )));
+        }
+        Ok(frame)
+    }
+
+    /// Answers the task `id`.
+    pub(crate) fn send_answer(&mut self, id: u64, answer: Answer<'_>) -> io::Result<()> {
+        match answer {
+            Answer::Done(output) => self.send(kind::DONE, id, &[output]),
+            Answer::Panicked { message, location } => {
+                let payload = panicked(message, location);
+                self.send(kind::PANICKED, id, &[&payload])
+            }
+            Answer::Codec(message) => self.send(kind::CODEC, id, &[message.as_bytes()]),
+            Answer::Unknown(name) => self.send(kind::UNKNOWN, id, &[name.as_bytes()]),
+        }
+    }
+}
+
+impl Frame {
+    /// The task a `TASK` frame (from `recv_task`) carries; the error says what is wrong
+    /// with it.
+    pub(crate) fn task(&self) -> Result<Task<'_>, &'static str> {
+        Task::parse(&self.payload)
+    }
+
+    /// The outcome that this reply carries, from the worker process `pid`.
+    pub(crate) fn reply(self, pid: u32) -> Result<(Vec<u8>, u32), TaskError> {
+        reply(self.kind, self.payload, pid)
     }
 }
 
 /// The payload of a `PANICKED` reply: `location_len: u32` (little-endian), the location
 /// (`file:line:column`, empty when unknown), then the message.
-pub(crate) fn panicked(message: &str, location: Option<&str>) -> Vec<u8> {
+fn panicked(message: &str, location: Option<&str>) -> Vec<u8> {
     let location = location.unwrap_or("");
     let mut payload = Vec::with_capacity(4 + location.len() + message.len());
     payload.extend_from_slice(&(location.len() as u32).to_le_bytes());
@@ -358,7 +472,7 @@ fn parse_panicked(payload: &[u8]) -> (String, Option<String>) {
 }
 
 /// The outcome that a reply frame of `kind` carries, from the worker process `pid`.
-pub(crate) fn reply(kind: u8, payload: Vec<u8>, pid: u32) -> Result<(Vec<u8>, u32), TaskError> {
+fn reply(kind: u8, payload: Vec<u8>, pid: u32) -> Result<(Vec<u8>, u32), TaskError> {
     let text = || String::from_utf8_lossy(&payload).into_owned();
     match kind {
         kind::DONE => Ok((payload, pid)),
@@ -377,180 +491,5 @@ pub(crate) fn reply(kind: u8, payload: Vec<u8>, pid: u32) -> Result<(Vec<u8>, u3
     }
 }
 
-/// The payload of a `TASK` frame, split into its parts.
-pub(crate) struct TaskPayload<'a> {
-    pub(crate) call: u8,
-    pub(crate) name: &'a str,
-    pub(crate) input: &'a [u8],
-}
-
-impl<'a> TaskPayload<'a> {
-    /// The header parts of a task payload (the input follows them).
-    pub(crate) fn header(call: u8, name: &str) -> Vec<u8> {
-        let mut header = Vec::with_capacity(3 + name.len());
-        header.push(call);
-        header.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        header.extend_from_slice(name.as_bytes());
-        header
-    }
-
-    /// Splits a task payload; `None` if it is malformed.
-    pub(crate) fn parse(payload: &'a [u8]) -> Option<Self> {
-        let (&call, rest) = payload.split_first()?;
-        let (len, rest) = rest.split_at_checked(2)?;
-        let len = u16::from_le_bytes([len[0], len[1]]) as usize;
-        let (name, input) = rest.split_at_checked(len)?;
-        Some(Self {
-            call,
-            name: std::str::from_utf8(name).ok()?,
-            input,
-        })
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn pair(max_frame: usize) -> (Channel, Channel) {
-        let (a, b) = UnixStream::pair().unwrap();
-        (Channel::new(a, max_frame), Channel::new(b, max_frame))
-    }
-
-    #[test]
-    fn frames_arrive_whole_and_in_order() {
-        let (mut a, mut b) = pair(1 << 30);
-        a.send(kind::DONE, 7, &[b"hello", b" ", b"world"]).unwrap();
-        a.send(kind::READY, 8, &[]).unwrap();
-        let first = b.recv(None).unwrap();
-        assert_eq!(
-            (first.kind, first.id, first.payload.as_slice()),
-            (kind::DONE, 7, &b"hello world"[..])
-        );
-        let second = b.recv(None).unwrap();
-        assert_eq!(
-            (second.kind, second.id, second.payload.len()),
-            (kind::READY, 8, 0)
-        );
-    }
-
-    #[test]
-    fn a_large_payload_is_read_whole() {
-        let (mut a, mut b) = pair(1 << 30);
-        let big: Vec<u8> = (0..3_000_000u32).map(|i| i as u8).collect();
-        let sender = std::thread::spawn(move || a.send(kind::DONE, 1, &[&big]).map(|()| big));
-        let frame = b.recv(None).unwrap();
-        let big = sender.join().unwrap().unwrap();
-        assert_eq!(frame.payload, big);
-    }
-
-    #[test]
-    fn a_recycled_buffer_is_reused_and_carries_nothing_over() {
-        let (mut a, mut b) = pair(1 << 30);
-        let sender = std::thread::spawn(move || {
-            a.send(kind::DONE, 1, &[&vec![0xAA; 3_000_000]]).unwrap();
-            a.send(kind::DONE, 2, &[&vec![0x55; 2_000_000]]).unwrap();
-            a.send(kind::DONE, 3, &[&vec![0x11; 2_500_000]]).unwrap();
-            a
-        });
-        let first = b.recv(None).unwrap();
-        let address = first.payload.as_ptr();
-        b.recycle(first.payload);
-        let second = b.recv(None).unwrap();
-        assert_eq!(
-            second.payload.as_ptr(),
-            address,
-            "read into the recycled buffer"
-        );
-        assert_eq!(second.payload, vec![0x55; 2_000_000]);
-        b.recycle(second.payload);
-        let third = b.recv(None).unwrap();
-        assert_eq!(third.payload, vec![0x11; 2_500_000]);
-        b.recycle(third.payload);
-        // A frame cut short is still `Truncated` when read into a recycled buffer.
-        let a = sender.join().unwrap();
-        let mut header = [0u8; HEADER];
-        header[0] = kind::DONE;
-        header[9..13].copy_from_slice(&1_000_000u32.to_le_bytes());
-        (&a.stream).write_all(&header).unwrap();
-        (&a.stream).write_all(&[1; 1000]).unwrap();
-        drop(a);
-        assert!(matches!(b.recv(None), Err(RecvError::Truncated)));
-    }
-
-    #[test]
-    fn an_oversized_length_is_refused_before_allocating() {
-        let (a, mut b) = pair(1024);
-        let mut header = [0u8; HEADER];
-        header[0] = kind::DONE;
-        header[9..13].copy_from_slice(&u32::MAX.to_le_bytes());
-        (&a.stream).write_all(&header).unwrap();
-        assert!(
-            matches!(b.recv(None), Err(RecvError::Corrupt(message)) if message.contains("exceeds the limit"))
-        );
-    }
-
-    #[test]
-    fn an_unknown_kind_is_corrupt() {
-        let (a, mut b) = pair(1024);
-        (&a.stream).write_all(&[99; HEADER]).unwrap();
-        assert!(matches!(b.recv(None), Err(RecvError::Corrupt(_))));
-    }
-
-    #[test]
-    fn a_frame_cut_short_is_truncated_and_a_clean_end_is_closed() {
-        let (a, mut b) = pair(1024);
-        let mut header = [0u8; HEADER];
-        header[0] = kind::DONE;
-        header[9..13].copy_from_slice(&10u32.to_le_bytes());
-        (&a.stream).write_all(&header).unwrap();
-        (&a.stream).write_all(b"abc").unwrap();
-        drop(a);
-        assert!(matches!(b.recv(None), Err(RecvError::Truncated)));
-        let (a, mut b) = pair(1024);
-        drop(a);
-        assert!(matches!(b.recv(None), Err(RecvError::Closed)));
-    }
-
-    #[test]
-    fn recv_times_out() {
-        let (_a, mut b) = pair(1024);
-        let deadline = Instant::now() + Duration::from_millis(50);
-        assert!(matches!(b.recv(Some(deadline)), Err(RecvError::TimedOut)));
-    }
-
-    #[test]
-    fn a_panic_reply_carries_message_location_and_process() {
-        let payload = panicked("bad input", Some("src/lib.rs:3:9"));
-        assert_eq!(
-            reply(kind::PANICKED, payload, 77),
-            Err(TaskError::panicked_at(
-                "bad input".into(),
-                Some("src/lib.rs:3:9".into()),
-                Some(77)
-            ))
-        );
-        let unknown_place = panicked("boom", None);
-        assert_eq!(
-            reply(kind::PANICKED, unknown_place, 1),
-            Err(TaskError::panicked_at("boom".into(), None, Some(1)))
-        );
-        // Too short for its own length: read as a message, not trusted.
-        let garbled = reply(kind::PANICKED, vec![200, 0, 0, 0, b'x'], 1).unwrap_err();
-        assert!(garbled.is_panicked());
-    }
-
-    #[test]
-    fn task_payloads_round_trip_and_malformed_ones_are_refused() {
-        let mut payload = TaskPayload::header(1, "crate::square#u64");
-        payload.extend_from_slice(&[9, 9]);
-        let task = TaskPayload::parse(&payload).unwrap();
-        assert_eq!(
-            (task.call, task.name, task.input),
-            (1, "crate::square#u64", &[9u8, 9][..])
-        );
-        assert!(TaskPayload::parse(&[1, 200, 0, b'x']).is_none());
-        assert!(TaskPayload::parse(&[]).is_none());
-    }
-}
+mod tests;

@@ -185,8 +185,13 @@ impl fmt::Debug for ThreadPoolBuilder {
     }
 }
 
-/// Python's default number of workers: `min(32, cpu_count + 4)`.
-pub(crate) fn default_workers() -> usize {
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-    (cpus + 4).min(32)
+impl ThreadPoolBuilder {
+    /// The most threads the pool starts: as set, or Python's default, `min(32, cpu_count +
+    /// 4)`.
+    pub(crate) fn worker_count(&self) -> usize {
+        self.workers.unwrap_or_else(|| {
+            let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+            (cpus + 4).min(32)
+        })
+    }
 }

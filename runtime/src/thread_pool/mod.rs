@@ -2,24 +2,24 @@
 //! (Python's `ThreadPoolExecutor`).
 
 mod builder;
-mod queue;
+mod demand;
 mod timeout;
 mod worker;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub use self::builder::ThreadPoolBuilder;
-use self::queue::Queue;
+use self::demand::DemandQueue;
 use self::worker::Shared;
 use crate::error::TaskError;
-use crate::exit::{self, AtExit};
-use crate::future::task::{new_pool_id, Job, Task};
+use crate::future::task::{Job, Task};
+use crate::future::Future;
 use crate::map::{Chunk, EachItem, Map, MapOptions, RunBatch, SubmitChunk};
+use crate::pool::lifecycle::{register_at_exit, Lifecycle};
 use crate::sync::lock;
-use crate::Future;
 
 /// A pool of worker threads that run submitted closures (Python's `ThreadPoolExecutor`).
 ///
@@ -80,20 +80,19 @@ impl ThreadPool {
     /// A pool with `settings`, which `ThreadPoolBuilder::build` has checked. Starts no thread:
     /// `enqueue` does, when a job needs one.
     fn with_settings(settings: ThreadPoolBuilder) -> Self {
-        let id = new_pool_id();
-        let workers = settings.workers.unwrap_or_else(builder::default_workers);
+        let lifecycle = Lifecycle::new();
+        let id = lifecycle.id();
+        let workers = settings.worker_count();
         let shared = Arc::new(Shared {
-            id,
+            lifecycle,
             workers,
-            queue: Queue::new(workers),
-            broken: OnceLock::new(),
+            queue: DemandQueue::new(workers),
             prefix: settings.name_prefix.unwrap_or_else(|| format!("pool-{id}")),
             stack_size: settings.stack_size,
             initializer: settings.initializer,
         });
         if !settings.leave_at_exit {
-            let weak: Weak<dyn AtExit> = Arc::downgrade(&shared) as Weak<Shared>;
-            exit::register(weak);
+            register_at_exit(&shared);
         }
         Self { shared }
     }
@@ -132,7 +131,8 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.enqueue(Arc::new(Task::new(worker::counted(task), self.shared.id)))
+        let pool = self.shared.lifecycle.id();
+        self.enqueue(Arc::new(Task::new(worker::counted(task), pool)))
     }
 
     /// Queues `task` unless the pool is broken or shut down, starting a thread for it if the
@@ -143,11 +143,11 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        if let Some(reason) = self.shared.broken.get() {
-            return Future::failed(TaskError::broken(reason.clone()));
+        if let Some(error) = self.shared.lifecycle.broken_error() {
+            return Future::failed(error);
         }
         let job: Arc<dyn Job> = task.clone();
-        match self.shared.queue.push(job) {
+        match self.shared.queue.push(job, &self.shared.lifecycle) {
             Ok(start) => {
                 if let Some(index) = start {
                     worker::start(&self.shared, index);
@@ -269,7 +269,7 @@ impl ThreadPool {
             }
         }
         if wait {
-            self.shared.wait_for_workers(None);
+            self.shared.lifecycle.wait_for_workers(None);
         }
     }
 
@@ -293,6 +293,7 @@ impl ThreadPool {
     pub fn shutdown_timeout(&self, timeout: Duration, cancel_futures: bool) -> bool {
         self.shutdown(false, cancel_futures);
         self.shared
+            .lifecycle
             .wait_for_workers(Instant::now().checked_add(timeout))
     }
 
@@ -326,10 +327,10 @@ impl Drop for ThreadPool {
 impl fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ThreadPool")
-            .field("id", &self.shared.id)
+            .field("id", &self.shared.lifecycle.id())
             .field("workers", &self.shared.workers)
             .field("shut_down", &self.is_shut_down())
-            .field("broken", &self.shared.broken.get().is_some())
+            .field("broken", &self.shared.lifecycle.broken().is_some())
             .finish()
     }
 }

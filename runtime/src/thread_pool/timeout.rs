@@ -9,7 +9,7 @@ use crate::deadline;
 use crate::error::{Deadline, TaskError};
 use crate::future::core::FROM_RUNNING;
 use crate::future::task::{Handle, Task};
-use crate::Future;
+use crate::future::Future;
 
 impl ThreadPool {
     /// Submits `task` with a deadline: if it has not finished `timeout` after it *started
@@ -44,7 +44,7 @@ impl ThreadPool {
                     }
                     task()
                 }),
-                self.shared.id,
+                self.shared.lifecycle.id(),
             )
         });
         self.enqueue(task)

@@ -3,29 +3,29 @@
 
 use std::cell::{Cell, OnceCell};
 use std::io;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::thread;
-use std::time::Instant;
 
 use super::builder::Initializer;
-use super::queue::Queue;
+use super::demand::DemandQueue;
 use crate::error::TaskError;
 use crate::exit::AtExit;
-use crate::future::task::{current_pool, enter_pool, Job};
+use crate::future::task::Job;
 use crate::panic;
+use crate::pool::lifecycle::Lifecycle;
 
 /// What a pool and its workers share. The protocol is in `README.md` beside this file.
 pub(crate) struct Shared {
-    pub(crate) id: usize,
+    /// The pool's id, whether it is broken (an initializer panicked or the only thread could
+    /// not start: from then on no task runs), and the threads alive, which `shutdown` waits
+    /// for.
+    pub(crate) lifecycle: Lifecycle,
     /// The most threads the pool starts.
     pub(crate) workers: usize,
     /// The jobs, closed by `shutdown`: every job is either queued before that (and then run
-    /// or cancelled) or refused; none can slip into a queue nobody serves. It also counts the
-    /// threads, which `shutdown` waits for.
-    pub(crate) queue: Queue,
-    /// Set once, when an initializer panics or the only thread could not start; from then on
-    /// no task runs.
-    pub(crate) broken: OnceLock<String>,
+    /// or cancelled) or refused; none can slip into a queue nobody serves. It decides when a
+    /// thread starts.
+    pub(crate) queue: DemandQueue,
     /// Threads are named `<prefix>-<index>`.
     pub(crate) prefix: String,
     pub(crate) stack_size: Option<usize>,
@@ -33,39 +33,33 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Waits until every started worker has finished (but the calling thread, if it is one),
-    /// or until `deadline`. Returns whether they all did.
-    pub(crate) fn wait_for_workers(&self, deadline: Option<Instant>) -> bool {
-        let own = usize::from(current_pool() == self.id);
-        self.queue.wait_for_threads(own, deadline)
-    }
-
     /// Marks the pool broken and fails every queued task. Workers fail the tasks that arrive
     /// later, so nothing waits forever on a broken pool.
     fn break_pool(&self, reason: String) {
-        let reason = self.broken.get_or_init(|| reason);
+        let reason = self.lifecycle.break_pool(|| reason);
         for job in self.queue.drain() {
-            job.fail(TaskError::broken(reason.clone()));
+            job.fail(TaskError::broken(reason));
         }
     }
 
-    /// Handles a thread that `Queue::push` asked for and the system refused. The workers
+    /// Handles a thread that `DemandQueue::push` asked for and the system refused. The workers
     /// already running serve the queue; if there are none, the queued jobs would wait
     /// forever, so the pool breaks and they fail. The thread stays counted until they are
-    /// failed, so `shutdown(wait = true)` does not return before.
+    /// failed, so `shutdown(wait = true)` does not return before; then it is counted out.
     fn start_failed(&self, error: &io::Error) {
         while let Some(jobs) = self.queue.start_failed() {
             let reason = self
-                .broken
-                .get_or_init(|| format!("the system could not start a worker thread: {error}"));
+                .lifecycle
+                .break_pool(|| format!("the system could not start a worker thread: {error}"));
             for job in jobs {
-                job.fail(TaskError::broken(reason.clone()));
+                job.fail(TaskError::broken(reason));
             }
         }
+        self.lifecycle.count_out();
     }
 }
 
-/// Starts worker number `index`, as `Queue::push` asked; the caller holds no lock.
+/// Starts worker number `index`, as `DemandQueue::push` asked; the caller holds no lock.
 pub(crate) fn start(shared: &Arc<Shared>, index: usize) {
     let mut thread = thread::Builder::new().name(format!("{}-{index}", shared.prefix));
     if let Some(bytes) = shared.stack_size {
@@ -83,11 +77,12 @@ impl AtExit for Shared {
     }
 
     fn wait(&self) {
-        self.wait_for_workers(None);
+        self.lifecycle.wait_for_workers(None);
     }
 }
 
-/// Counts a worker out of the queue's threads when its loop ends, however it ends.
+/// Counts a worker out of the queue's threads when its loop ends, however it ends (before
+/// the `Lifecycle`'s guard counts it out of the pool's live workers).
 struct Exit<'a>(&'a Shared);
 
 impl Drop for Exit<'_> {
@@ -117,8 +112,8 @@ thread_local! {
 
 /// The body of a worker thread: initialize, then run jobs until the queue is closed and empty.
 fn run(shared: Arc<Shared>) {
+    let _alive = shared.lifecycle.enter();
     let _exit = Exit(&shared);
-    enter_pool(shared.id);
     POOL.with(|pool| {
         pool.get_or_init(|| Arc::clone(&shared));
     });
@@ -130,9 +125,9 @@ fn run(shared: Arc<Shared>) {
     }
     let mut finishing = false;
     while let Some(job) = shared.queue.pop(finishing) {
-        finishing = match shared.broken.get() {
-            Some(reason) => {
-                job.fail(TaskError::broken(reason.clone()));
+        finishing = match shared.lifecycle.broken_error() {
+            Some(error) => {
+                job.fail(error);
                 false
             }
             // A full pool reads no idle counts, so its workers skip keeping them.
@@ -146,7 +141,7 @@ fn run(shared: Arc<Shared>) {
 }
 
 /// Runs a job this worker popped; returns whether its function counted the worker as
-/// finishing (`Queue::task_returned`).
+/// finishing (`DemandQueue::task_returned`).
 fn run_popped(job: &dyn Job) -> bool {
     PHASE.with(|phase| phase.set(Phase::Popped));
     job.run(); // without calling the function if a helper already claimed the task

@@ -42,16 +42,23 @@
 //! Speed: numbers are single fixed-width copies; encoding writes with `extend_from_slice`
 //! into a buffer sized first ([`encoded_len`]); decoding slices with `split_at_checked` and
 //! `split_first_chunk`, and keeps the position of a sequence in registers (`de::Items`).
+//!
+//! What the functions of a pool may take and return is said by the traits of `traits.rs`
+//! ([`ProcessArgument`], [`ProcessArguments`], [`ProcessResult`]), which encode with this
+//! format.
 
 mod de;
 mod error;
 mod ser;
+mod traits;
 
 use serde::{Deserialize, Serialize};
 
 use self::de::Deserializer;
 pub(crate) use self::error::Error;
 use self::ser::{Count, Serializer};
+pub(crate) use self::traits::tuple_shapes;
+pub use self::traits::{ProcessArgument, ProcessArguments, ProcessResult};
 
 /// How many bytes the encoding of `value` takes.
 ///

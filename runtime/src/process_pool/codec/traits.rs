@@ -1,5 +1,6 @@
 //! What a type needs to cross to a worker process and back, as traits whose compile errors
-//! name the type and say what to do (`#[diagnostic::on_unimplemented]`).
+//! name the type and say what to do (`#[diagnostic::on_unimplemented]`), each encoding with
+//! this codec and saying in its errors what could not be encoded or decoded.
 //!
 //! The traits carry the encoding as methods instead of having serde's traits as supertraits:
 //! the compiler then reports a type that cannot travel with these messages, naming it,
@@ -7,9 +8,6 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-
-use super::codec;
-use super::registry::{decode, encode};
 
 /// An argument type of a function run in worker processes: it travels encoded with serde.
 ///
@@ -32,16 +30,16 @@ pub trait ProcessArgument: Sized {
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessArgument for T {
     fn encoded_len(&self) -> Result<usize, String> {
-        codec::encoded_len(self).map_err(|error| format!("could not encode the arguments: {error}"))
+        super::encoded_len(self).map_err(|error| format!("could not encode the arguments: {error}"))
     }
 
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String> {
-        codec::encode_into(self, out)
+        super::encode_into(self, out)
             .map_err(|error| format!("could not encode the arguments: {error}"))
     }
 
     fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String> {
-        codec::decode_from(bytes)
+        super::decode_from(bytes)
             .map_err(|error| format!("could not decode the arguments: {error}"))
     }
 }
@@ -73,14 +71,8 @@ pub trait ProcessArguments: Send + Sized + 'static {
     /// The tuple from its encoding.
     fn decode(bytes: &[u8]) -> Result<Self, String> {
         let (value, rest) = Self::decode_from(bytes)?;
-        if rest.is_empty() {
-            Ok(value)
-        } else {
-            Err(format!(
-                "{} bytes were left over after decoding the arguments",
-                rest.len()
-            ))
-        }
+        all_read(rest)?;
+        Ok(value)
     }
 
     /// A batch of tuples, encoded.
@@ -107,14 +99,8 @@ pub trait ProcessArguments: Send + Sized + 'static {
             batch.push(item);
             rest = next;
         }
-        if rest.is_empty() {
-            Ok(batch)
-        } else {
-            Err(format!(
-                "{} bytes were left over after decoding the arguments",
-                rest.len()
-            ))
-        }
+        all_read(rest)?;
+        Ok(batch)
     }
 }
 
@@ -143,21 +129,31 @@ macro_rules! process_arguments {
     )+};
 }
 
-process_arguments! {
-    ();
-    (a0 A0);
-    (a0 A0, a1 A1);
-    (a0 A0, a1 A1, a2 A2);
-    (a0 A0, a1 A1, a2 A2, a3 A3);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10);
-    (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10, a11 A11);
+/// Calls the macro `$impls` with the argument tuples of zero to twelve elements, each written
+/// `(a0 A0, a1 A1, ..)` (a binding and a type per element): the arities for which
+/// `ProcessArguments` here and `registry::Remote` are implemented.
+macro_rules! tuple_shapes {
+    ($impls:ident) => {
+        $impls! {
+            ();
+            (a0 A0);
+            (a0 A0, a1 A1);
+            (a0 A0, a1 A1, a2 A2);
+            (a0 A0, a1 A1, a2 A2, a3 A3);
+            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4);
+            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5);
+            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6);
+            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7);
+            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8);
+            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9);
+            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10);
+            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10, a11 A11);
+        }
+    };
 }
+pub(crate) use tuple_shapes;
+
+tuple_shapes!(process_arguments);
 
 /// An item of a batch that panicked in the worker: its position, the panic's message, and
 /// where it was raised.
@@ -176,7 +172,8 @@ pub trait ProcessResult: Send + Sized + 'static {
     fn encode(&self) -> Result<Vec<u8>, String>;
     /// The value from its encoding.
     fn decode(bytes: &[u8]) -> Result<Self, String>;
-    /// A batch's reply, encoded (see `registry::BatchReply`).
+    /// A batch's reply, encoded: the values, the failures, and the nanoseconds the batch
+    /// took.
     fn encode_batch(values: &[Self], failures: &[Failure], nanos: u64) -> Result<Vec<u8>, String>;
     /// A batch's reply from its encoding.
     #[allow(clippy::type_complexity)]
@@ -201,9 +198,34 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessResult for T {
     }
 }
 
+/// An error unless decoding the arguments left nothing of its input (`rest`).
+fn all_read(rest: &[u8]) -> Result<(), String> {
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} bytes were left over after decoding the arguments",
+            rest.len()
+        ))
+    }
+}
+
+/// Encodes `value`; an error names `what` could not be encoded, then says why (a failing
+/// `Serialize`'s own message).
+fn encode<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<Vec<u8>, String> {
+    super::encode(value).map_err(|error| format!("could not encode the {what}: {error}"))
+}
+
+/// Decodes a `T` that takes all of `bytes`; an error names `what` could not be decoded, then
+/// says why (a failing `Deserialize`'s own message, or what was corrupt).
+fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
+    super::decode(bytes).map_err(|error| format!("could not decode the {what}: {error}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process_pool::codec;
 
     #[test]
     fn tuples_round_trip_as_the_codec_encodes_them() {

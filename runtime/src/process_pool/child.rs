@@ -1,0 +1,187 @@
+//! The worker process's side: a program started by a process pool enters worker mode before
+//! `main` (`enter_worker_mode`), runs the tasks the pool sends, and exits when the pool closes
+//! the channel or goes away (its watchdog). Also how the pool tells a program it is a
+//! worker: the `ENV` variable and its `spec`.
+
+use std::io;
+
+use super::os::{self, HangUp};
+use super::registry::{find, Call};
+use super::wire::{Answer, Channel, Frame, RecvError};
+use crate::panic;
+
+/// The environment variable that tells a starting program it is a worker, and how to reach
+/// its pool: `fd,parent_pid,max_frame,initializer` (see `spec`).
+pub(crate) const ENV: &str = "PARALLEL_WORKER";
+
+/// Exit codes of a worker that stops on its own.
+mod exit {
+    /// The pool closed the channel: normal end.
+    pub(super) const DONE: i32 = 0;
+    /// The worker's environment was malformed.
+    pub(super) const BAD_SPEC: i32 = 101;
+    /// The channel broke or carried a frame that makes no sense.
+    pub(super) const BAD_CHANNEL: i32 = 102;
+    /// The initializer failed (the pool was told why).
+    pub(super) const INIT_FAILED: i32 = 103;
+}
+
+/// The value of `ENV` for a worker of this process: where it finds its channel, this
+/// process's id, the frame limit, and the initializer to run (empty for none).
+pub(crate) fn spec(max_frame: usize, initializer: Option<&str>) -> String {
+    let parent = std::process::id();
+    let channel = os::CHILD_CHANNEL;
+    format!(
+        "{channel},{parent},{max_frame},{}",
+        initializer.unwrap_or("")
+    )
+}
+
+// Runs in every program that links this crate, before `main`. Anything but a worker returns
+// at once; a worker never returns.
+//
+// SAFETY: this runs before `main`, where the standard library's runtime is only partly set
+// up. It reads and removes one environment variable (single-threaded at this point, so the
+// removal races with nothing), and, in a worker, runs the worker loop to completion and
+// exits without returning to the program's start-up code.
+#[ctor::ctor(unsafe)]
+fn enter_worker_mode() {
+    let Some(spec) = std::env::var_os(ENV) else {
+        return;
+    };
+    // A worker's own pools start workers of their own, which must not mistake themselves for
+    // this worker's siblings.
+    std::env::remove_var(ENV);
+    let code = match spec.to_str().and_then(Spec::parse) {
+        Some(spec) => run(spec),
+        None => exit::BAD_SPEC,
+    };
+    std::process::exit(code);
+}
+
+/// What the pool told the worker through `ENV`.
+struct Spec {
+    fd: i32,
+    parent: u32,
+    max_frame: usize,
+    initializer: Option<String>,
+}
+
+impl Spec {
+    fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(4, ',');
+        Some(Self {
+            fd: parts.next()?.parse().ok()?,
+            parent: parts.next()?.parse().ok()?,
+            max_frame: parts.next()?.parse().ok()?,
+            initializer: parts
+                .next()
+                .filter(|name| !name.is_empty())
+                .map(str::to_owned),
+        })
+    }
+}
+
+/// The worker: watch the parent, initialize, then serve tasks until the channel closes.
+fn run(spec: Spec) -> i32 {
+    os::arm_parent_death();
+    let Ok(stream) = os::take_channel(spec.fd) else {
+        return exit::BAD_CHANNEL;
+    };
+    let mut channel = Channel::new(stream, spec.max_frame);
+    watch_parent(channel.hang_up(), spec.parent);
+    if let Some(name) = &spec.initializer {
+        if let Err(message) = initialize(name) {
+            let _ = channel.send_init_failed(&message);
+            return exit::INIT_FAILED;
+        }
+    }
+    if channel.send_ready().is_err() {
+        return exit::BAD_CHANNEL;
+    }
+    loop {
+        match channel.recv_task() {
+            Ok(frame) => {
+                if reply(&mut channel, &frame).is_err() {
+                    return exit::BAD_CHANNEL;
+                }
+                channel.recycle(frame);
+            }
+            Err(RecvError::Closed) => return exit::DONE,
+            Err(_) => return exit::BAD_CHANNEL,
+        }
+    }
+}
+
+/// Runs one task and sends its answer.
+fn reply(channel: &mut Channel, frame: &Frame) -> io::Result<()> {
+    let task = match frame.task() {
+        Ok(task) => task,
+        Err(problem) => return channel.send_answer(frame.id, Answer::Codec(problem)),
+    };
+    let Some(entry) = find(task.name) else {
+        return channel.send_answer(frame.id, Answer::Unknown(task.name));
+    };
+    // Under `panic::catch_parts`, a panic prints nothing: its message and location go back
+    // to the pool in the answer.
+    match panic::catch_parts(|| (entry.run)(task.call, task.input)) {
+        // The channel would refuse the frame, and the worker would end on the error.
+        Ok(Ok(output)) if output.len() > channel.max_frame() => {
+            let message = format!(
+                "the result takes {} bytes, over the pool's frame limit of {} bytes",
+                output.len(),
+                channel.max_frame()
+            );
+            channel.send_answer(frame.id, Answer::Codec(&message))
+        }
+        Ok(Ok(output)) => channel.send_answer(frame.id, Answer::Done(&output)),
+        Ok(Err(message)) => channel.send_answer(frame.id, Answer::Codec(&message)),
+        Err((message, location)) => {
+            let location = location.as_deref();
+            channel.send_answer(
+                frame.id,
+                Answer::Panicked {
+                    message: &message,
+                    location,
+                },
+            )
+        }
+    }
+}
+
+/// Runs the initializer registered as `name`.
+fn initialize(name: &str) -> Result<(), String> {
+    let entry = find(name).ok_or_else(|| format!("no initializer is registered as `{name}`"))?;
+    match panic::catch_parts(|| (entry.run)(Call::Init, &[])) {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(message)) => Err(message),
+        Err((message, location)) => {
+            let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
+            Err(format!("the initializer panicked{at}: {message}"))
+        }
+    }
+}
+
+/// Makes the worker exit as soon as its pool's process is gone, even in the middle of a task:
+/// a thread sleeps until the pool's end of the channel hangs up (the system closes it when
+/// the pool's process dies) and, if the parent is gone, ends the worker. On Linux the
+/// parent-death signal armed at start-up does the same; this also covers other systems, and
+/// a pool that died before the signal was armed.
+fn watch_parent(hang_up: HangUp, parent: u32) {
+    if os::parent_id() != parent {
+        // The pool died before we could watch it.
+        std::process::exit(exit::BAD_CHANNEL);
+    }
+    let _ = std::thread::Builder::new()
+        .name("parallel-watchdog".into())
+        .spawn(move || {
+            hang_up.wait();
+            if os::parent_id() == parent {
+                // The pool closed the channel while idle: the main loop ends normally.
+                return;
+            }
+            // The pool's process is gone: nothing this worker does can reach anyone. Leave at
+            // once, without running destructors that might wait on work.
+            os::exit_now(exit::DONE);
+        });
+}

@@ -1,0 +1,254 @@
+//! The pool side of the workers: one driver thread per worker slot starts a worker, feeds it
+//! tasks (`top_up.rs`), finishes their futures from its replies (`reply.rs`), and replaces it
+//! when it dies, overruns a task's deadline, sends garbage, has run its
+//! `max_tasks_per_child`, or a task it runs is killed. The protocol is in `README.md` beside
+//! the process pool.
+
+mod reply;
+mod top_up;
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::shared::Shared;
+use super::task::ProcessJob;
+use super::worker::{Launch, Worker};
+use crate::error::TaskError;
+use crate::pool::queue::{Popped, Wait};
+use crate::sync::lock;
+
+/// How many tasks a worker holds at once: the one it runs and the next, so that it never
+/// waits for the round trip between two tasks. The second is handed over only while every
+/// worker is busy: a task queued behind another would otherwise wait while a worker idles.
+const DEPTH: usize = 2;
+
+/// The body of a driver thread.
+pub(crate) fn drive(shared: Arc<Shared>) {
+    let _alive = shared.lifecycle.enter();
+    Driver {
+        shared: &shared,
+        retry: VecDeque::new(),
+        next_id: 0,
+    }
+    .run();
+}
+
+/// One driver: its pool, and the tasks it claimed that must go to its next worker.
+struct Driver<'a> {
+    shared: &'a Shared,
+    /// Tasks this driver claimed whose worker died before finishing them: sent again first.
+    retry: VecDeque<Arc<dyn ProcessJob>>,
+    next_id: u64,
+}
+
+/// How the time with one worker ended.
+enum Next {
+    /// Start another worker and go on.
+    Replace,
+    /// The worker waited longer than the idle timeout: let it go, start one when work comes.
+    Idle,
+    /// The pool is shut down and its queue is empty.
+    Stop,
+}
+
+/// The tasks sent to one worker, and the counts that go with them.
+struct Line<'a> {
+    in_flight: VecDeque<Sent>,
+    busy: Busy<'a>,
+    /// Tasks sent to this worker, for `max_tasks_per_child`.
+    sent: usize,
+}
+
+/// A task sent to the current worker and not yet answered.
+struct Sent {
+    job: Arc<dyn ProcessJob>,
+    id: u64,
+    /// When the worker started it: set for the first task in line, since workers run their
+    /// tasks in the order sent.
+    started: Option<Instant>,
+}
+
+/// Counts a driver in `Shared::busy` while its worker has a task.
+struct Busy<'a> {
+    shared: &'a Shared,
+    counted: bool,
+}
+
+impl Busy<'_> {
+    fn set(&mut self, busy: bool) {
+        if busy != self.counted {
+            self.counted = busy;
+            if busy {
+                self.shared.busy.fetch_add(1, Ordering::Relaxed);
+            } else {
+                self.shared.busy.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Whether every worker of the pool has a task.
+    fn everyone(&self) -> bool {
+        self.shared.busy.load(Ordering::Relaxed) >= self.shared.settings.workers
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.set(false);
+    }
+}
+
+impl Driver<'_> {
+    fn run(&mut self) {
+        loop {
+            if let Some(error) = self.shared.lifecycle.broken_error() {
+                return self.fail_all(&error);
+            }
+            if self.shared.is_stopping() {
+                return self.stop_retries();
+            }
+            let Some(mut worker) = self.start_worker() else {
+                continue; // the pool is broken now
+            };
+            let next = self.serve(&mut worker);
+            lock(&self.shared.live).retain(|live| !Arc::ptr_eq(live, &worker.signaller));
+            match next {
+                Next::Replace => {}
+                Next::Idle => {
+                    worker.retire();
+                    if !self.wait_for_work() {
+                        return;
+                    }
+                }
+                Next::Stop => return worker.retire(),
+            }
+        }
+    }
+
+    /// Starts a worker and waits for its `READY`; breaks the pool if that fails.
+    fn start_worker(&mut self) -> Option<Worker> {
+        let launch = Launch {
+            max_frame: self.shared.settings.max_frame,
+            initializer: self.shared.settings.initializer,
+        };
+        match Worker::start(&launch) {
+            Ok(worker) => {
+                lock(&self.shared.live).push(Arc::clone(&worker.signaller));
+                Some(worker)
+            }
+            Err(reason) => {
+                self.shared.lifecycle.break_pool(|| reason);
+                None
+            }
+        }
+    }
+
+    /// Waits without a worker until a task comes (then keeps it for the next worker);
+    /// `false` if the pool was shut down first.
+    fn wait_for_work(&mut self) -> bool {
+        if !self.retry.is_empty() {
+            return true;
+        }
+        match self.next_job(Wait::Forever) {
+            Popped::Job(job) => {
+                self.retry.push_back(job);
+                true
+            }
+            Popped::Closed | Popped::TimedOut | Popped::Empty => false,
+        }
+    }
+
+    /// Feeds `worker` until it has to be replaced or the pool is done.
+    fn serve(&mut self, worker: &mut Worker) -> Next {
+        let mut line = Line {
+            in_flight: VecDeque::new(),
+            busy: Busy {
+                shared: self.shared,
+                counted: false,
+            },
+            sent: 0,
+        };
+        loop {
+            line.busy.set(!line.in_flight.is_empty());
+            if let Some(next) = self.top_up(worker, &mut line) {
+                return next;
+            }
+            if line.in_flight.is_empty() {
+                // Idle with the limit reached: let this worker go, start a fresh one.
+                worker.retire();
+                return Next::Replace;
+            }
+            if let Some(next) = self.await_reply(worker, &mut line.in_flight) {
+                return next;
+            }
+        }
+    }
+
+    /// The worker died. The task it was running fails with how it ended, unless it may be
+    /// retried (`retries`) or the worker was killed to stop another task (then it was not
+    /// this task's fault); those it had not started go to the next worker.
+    fn replace_dead(&mut self, worker: &mut Worker, in_flight: &mut VecDeque<Sent>) -> Next {
+        let exit = worker.reap();
+        let running = in_flight.pop_front();
+        self.requeue(in_flight);
+        if let Some(running) = running.filter(|running| !running.job.is_done()) {
+            let attempts = running.job.attempts();
+            let retry = !self.shared.is_stopping()
+                && (worker.signaller.was_killed_for_task()
+                    || attempts <= self.shared.settings.retries);
+            if retry {
+                self.retry.push_front(running.job);
+            } else {
+                running
+                    .job
+                    .finish(Err(TaskError::worker_died_after(exit, attempts)));
+            }
+        }
+        Next::Replace
+    }
+
+    /// The worker must go (a deadline passed, it broke the protocol, or its task was killed):
+    /// it is killed, the task it was running fails with `error`, and those it had not started
+    /// go to the next worker.
+    fn replace_broken(
+        &mut self,
+        worker: &mut Worker,
+        in_flight: &mut VecDeque<Sent>,
+        error: TaskError,
+    ) -> Next {
+        worker.kill();
+        worker.reap();
+        if let Some(running) = in_flight.pop_front() {
+            running.job.finish(Err(error));
+        }
+        self.requeue(in_flight);
+        Next::Replace
+    }
+
+    /// Puts the tasks of `in_flight` (none of them started), in order, before the retries.
+    fn requeue(&mut self, in_flight: &mut VecDeque<Sent>) {
+        for waiting in in_flight.drain(..).rev() {
+            self.retry.push_front(waiting.job);
+        }
+    }
+
+    /// A broken pool: fails this driver's retries, then every job that reaches the queue,
+    /// until the pool is shut down. Drivers stay to do this so that nothing waits forever.
+    fn fail_all(&mut self, error: &TaskError) {
+        for job in self.retry.drain(..) {
+            job.finish(Err(error.clone()));
+        }
+        while let Popped::Job(job) = self.shared.queue.pop(Wait::Forever, &mut ()) {
+            job.fail(error.clone());
+        }
+    }
+
+    /// A pool whose workers were terminated: what this driver holds is cancelled.
+    fn stop_retries(&mut self) {
+        for job in self.retry.drain(..) {
+            job.stop();
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Every call the process pool makes into the operating system, behind small types that say
+//! nothing of the system: a `Stream` (one end of a worker's channel) and `channel` to make a
+//! pair, `spawn` and the `Child` it returns, `send_signal` with a `Signal`, and what a worker
+//! does as it starts (`take_channel`, `arm_parent_death`, `parent_id`, the watchdog's
+//! `HangUp`, `exit_now`). Nothing else in the process pool calls the system.
+//!
+//! One file per family: `unix.rs`, with `linux.rs` for what only Linux has (the parent-death
+//! signal, the poll event of a peer's hang-up) and plain Unix stand-ins elsewhere. A
+//! `windows.rs`, and a macOS part (a kqueue watch of the parent), go beside them.
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(unix)]
+mod unix;
+
+#[cfg(unix)]
+pub(crate) use self::unix::{
+    arm_parent_death, channel, exit_now, parent_id, send_signal, spawn, take_channel, Child,
+    HangUp, Stream, CHILD_CHANNEL,
+};
+
+/// A signal that stops a worker process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    /// Asks it to end (`SIGTERM` on Unix); a worker that handles it may take its time.
+    Terminate,
+    /// Ends it at once, which it cannot refuse (`SIGKILL` on Unix).
+    Kill,
+}
