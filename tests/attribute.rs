@@ -153,7 +153,10 @@ fn sync_is_the_original_function_on_the_calling_thread() {
 fn the_function_is_a_function_and_coerces_to_a_pointer() {
     let submit: fn(i64, i64) -> parallel::Future<i64> = add;
     assert_eq!(submit(1, 1).result(), Ok(2));
-    let futures: Vec<_> = [(1, 2), (3, 4)].into_iter().map(|(a, b)| add(a, b)).collect();
+    let futures: Vec<_> = [(1, 2), (3, 4)]
+        .into_iter()
+        .map(|(a, b)| add(a, b))
+        .collect();
     assert_eq!(futures[1].result(), Ok(7));
 }
 

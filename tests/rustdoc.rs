@@ -42,7 +42,10 @@ fn a_parallel_function_is_documented_as_a_function_and_its_doctest_runs_once() {
     cargo(&["doc", "--no-deps"]);
     let docs = target().join("doc/rustdoc_fixture");
     let page = std::fs::read_to_string(docs.join("fn.square.html")).expect("a function page");
-    assert!(page.contains("Squares a number."), "the user's docs are there");
+    assert!(
+        page.contains("Squares a number."),
+        "the user's docs are there"
+    );
     assert!(page.contains("Future"), "the signature returns a future");
     for absent in ["constant.square.html", "struct.square.html"] {
         assert!(!docs.join(absent).exists(), "{absent} should not exist");

@@ -110,22 +110,27 @@ impl Settings {
                 .map(|v| self.threads = Some(at(key, v))),
             "processes" => values::count(&arg.key, &arg.value, "pool with no workers")
                 .map(|v| self.processes = Some(at(key, v))),
-            "pool" => values::path(&arg.key, &arg.value, "MY_POOL")
-                .map(|v| self.pool = Some(at(key, v))),
+            "pool" => {
+                values::path(&arg.key, &arg.value, "MY_POOL").map(|v| self.pool = Some(at(key, v)))
+            }
             "name" => values::string(&arg.key, &arg.value).map(|v| self.name = Some(at(key, v))),
-            "timeout" => values::duration(&arg.key, &arg.value)
-                .map(|v| self.timeout = Some(at(key, v))),
+            "timeout" => {
+                values::duration(&arg.key, &arg.value).map(|v| self.timeout = Some(at(key, v)))
+            }
             "max_tasks_per_child" => {
                 values::required_count(&arg.key, &arg.value, "worker that may run no task")
                     .map(|v| self.max_tasks_per_child = Some(at(key, v)))
             }
             "initializer" => values::path(&arg.key, &arg.value, "setup")
                 .map(|v| self.initializer = Some(at(key, v))),
-            "retries" => values::whole(&arg.key, &arg.value)
-                .map(|v| self.retries = Some(at(key, v))),
+            "retries" => {
+                values::whole(&arg.key, &arg.value).map(|v| self.retries = Some(at(key, v)))
+            }
             "chunksize" => values::required_count(&arg.key, &arg.value, "chunk of no items")
                 .map(|v| self.chunksize = Some(at(key, v))),
-            "ordered" => values::flag(&arg.key, &arg.value).map(|v| self.ordered = Some(at(key, v))),
+            "ordered" => {
+                values::flag(&arg.key, &arg.value).map(|v| self.ordered = Some(at(key, v)))
+            }
             "progress" => {
                 values::flag(&arg.key, &arg.value).map(|v| self.progress = Some(at(key, v)))
             }
@@ -423,6 +428,9 @@ mod tests {
             settings.timeout.map(|s| s.value),
             Some(Duration::from_secs(2))
         );
-        assert_eq!(settings.name.map(|s| s.value.value()).as_deref(), Some("dl"));
+        assert_eq!(
+            settings.name.map(|s| s.value.value()).as_deref(),
+            Some("dl")
+        );
     }
 }

@@ -59,7 +59,11 @@ fn check_one_pool(settings: &Settings, diag: &mut Diagnostics) {
 // `name` and `initializer` configure a pool that the attribute creates; the default pool
 // and a declared pool are configured where they are built.
 fn check_own_pool_settings(settings: &Settings, diag: &mut Diagnostics) {
-    if let Some(name) = settings.name.as_ref().filter(|_| settings.processes.is_some()) {
+    if let Some(name) = settings
+        .name
+        .as_ref()
+        .filter(|_| settings.processes.is_some())
+    {
         diag.error(
             name.span(),
             "`name` names the threads of a thread pool; worker processes are copies of this program: drop `name`",
@@ -71,7 +75,10 @@ fn check_own_pool_settings(settings: &Settings, diag: &mut Diagnostics) {
     let runs_on = match &settings.pool {
         Some(pool) => {
             let pool = &pool.value;
-            format!("`{}`, so set it where that pool is built", quote::quote!(#pool))
+            format!(
+                "`{}`, so set it where that pool is built",
+                quote::quote!(#pool)
+            )
         }
         None => "the default pool; add `threads` or `threads = N` to give it a pool of its own"
             .to_owned(),
@@ -90,7 +97,10 @@ fn check_own_pool_settings(settings: &Settings, diag: &mut Diagnostics) {
     ];
     for (span, key, does) in what {
         if let Some(span) = span {
-            diag.error(span, format!("`{key}` {does}, but this function runs on {runs_on}"));
+            diag.error(
+                span,
+                format!("`{key}` {does}, but this function runs on {runs_on}"),
+            );
         }
     }
 }

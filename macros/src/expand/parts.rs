@@ -49,7 +49,9 @@ pub(crate) fn companion(func: &ParallelFn, items: TokenStream) -> TokenStream {
     let (generics, body) = (&sig.generics, &func.item.block);
     let where_clause = &generics.where_clause;
     let (inputs, output) = (&sig.inputs, &sig.output);
-    let deprecated = docs.iter().filter(|attr| attr.path().is_ident("deprecated"));
+    let deprecated = docs
+        .iter()
+        .filter(|attr| attr.path().is_ident("deprecated"));
     let sync_doc = format!(" The original `{name}`, run on the calling thread.");
     quote! {
         #(#cfgs)*

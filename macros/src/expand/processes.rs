@@ -18,7 +18,11 @@ use super::parts;
 use crate::parse::{ParallelFn, Pmap, Settings};
 
 /// The expansion of `#[parallel(processes ..)] func` (never generic: `validate` refused it).
-pub(crate) fn attribute(settings: &Settings, workers: Option<usize>, func: &ParallelFn) -> TokenStream {
+pub(crate) fn attribute(
+    settings: &Settings,
+    workers: Option<usize>,
+    func: &ParallelFn,
+) -> TokenStream {
     let name = func.name();
     let names = &func.names;
     let timeout = parts::timeout(settings);
@@ -39,7 +43,12 @@ pub(crate) fn attribute(settings: &Settings, workers: Option<usize>, func: &Para
 fn pool(settings: &Settings, workers: Option<usize>, func: &ParallelFn) -> TokenStream {
     let name = func.name();
     let workers = parts::count(workers);
-    let tasks = parts::count(settings.max_tasks_per_child.as_ref().map(|tasks| tasks.value));
+    let tasks = parts::count(
+        settings
+            .max_tasks_per_child
+            .as_ref()
+            .map(|tasks| tasks.value),
+    );
     let retries = retries(settings);
     let initializer = match &settings.initializer {
         Some(_) => quote! { ::core::option::Option::Some(#name::__INITIALIZER) },
@@ -100,7 +109,10 @@ fn entry_points(settings: &Settings, func: &ParallelFn) -> TokenStream {
 fn signature(func: &ParallelFn) -> TokenStream {
     let name = func.name();
     let ParallelFn {
-        cfgs, types, output, ..
+        cfgs,
+        types,
+        output,
+        ..
     } = func;
     // The tuple takes the first argument's span, so an error about an argument type points
     // into the argument list (its message names the type).
@@ -148,10 +160,12 @@ fn registrations(settings: &Settings, func: &ParallelFn) -> TokenStream {
         quote! { <#name as ::parallel::__private::processes::Signature>::NAME },
         quote! { #name::__invoke },
     );
-    let initializer = settings
-        .initializer
-        .as_ref()
-        .map(|_| worker_entry(quote! { #name::__INITIALIZER }, quote! { #name::__initialize }));
+    let initializer = settings.initializer.as_ref().map(|_| {
+        worker_entry(
+            quote! { #name::__INITIALIZER },
+            quote! { #name::__initialize },
+        )
+    });
     let (args, output) = (parts::args_tuple(func), &func.output);
     let description = parts::register_function(
         func,

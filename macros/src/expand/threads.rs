@@ -9,7 +9,11 @@ use super::parts;
 use crate::parse::{Backend, ParallelFn, Pmap, Settings};
 
 /// The expansion of `#[parallel]`, `#[parallel(threads ..)]` or `#[parallel(pool = P)]`.
-pub(crate) fn attribute(settings: &Settings, backend: &Backend<'_>, func: &ParallelFn) -> TokenStream {
+pub(crate) fn attribute(
+    settings: &Settings,
+    backend: &Backend<'_>,
+    func: &ParallelFn,
+) -> TokenStream {
     let submit = parts::submitting_fn(func, submit_body(settings, func));
     let pool = pool(settings, backend, func);
     let mut items = quote! {
@@ -50,9 +54,13 @@ fn submit_body(settings: &Settings, func: &ParallelFn) -> TokenStream {
 /// default pool.
 fn pool(settings: &Settings, backend: &Backend<'_>, func: &ParallelFn) -> TokenStream {
     let workers = match backend {
-        Backend::Declared(path) => return quote! { ::parallel::__private::threads::pool_of(&#path) },
+        Backend::Declared(path) => {
+            return quote! { ::parallel::__private::threads::pool_of(&#path) }
+        }
         Backend::Threads(workers) => parts::count(*workers),
-        Backend::DefaultPool | Backend::Processes(_) => return quote! { ::parallel::default_pool() },
+        Backend::DefaultPool | Backend::Processes(_) => {
+            return quote! { ::parallel::default_pool() }
+        }
     };
     let prefix = match &settings.name {
         Some(name) => name.value.value(),

@@ -5,9 +5,9 @@
 use std::cell::Cell;
 use std::time::Duration;
 
+use super::processes::ProcessFn;
 use super::registry;
 use super::threads::ThreadFn;
-use super::processes::ProcessFn;
 use crate::arity::arities;
 use crate::future::Future;
 use crate::map::{Map, MapOptions as Options};
@@ -224,7 +224,9 @@ arities!(pmap_fns);
 
 /// `pmap!(..; progress)`: a progress bar on stderr while the map yields.
 #[cfg(feature = "progress")]
-pub fn progress<I: Iterator, T>(map: Map<'static, I, T>) -> crate::progress::Progress<Map<'static, I, T>> {
+pub fn progress<I: Iterator, T>(
+    map: Map<'static, I, T>,
+) -> crate::progress::Progress<Map<'static, I, T>> {
     map.progress()
 }
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use super::registry;
 use super::threads::{Batch, ThreadFn};
-use crate::future::Future;
-use crate::map::{Map, MapOptions};
 use crate::error::TaskError;
+use crate::future::Future;
 use crate::map::Chunk;
+use crate::map::{Map, MapOptions};
 use crate::process_pool::{invoke as invoke_with, BatchCodec, ProcessPool, RemoteFn};
 
 pub use crate::process_pool::{
@@ -187,9 +187,11 @@ where
         if let Some(function) = registry::find::<F, ThreadFn<Args, T>>() {
             return invoke_with::<_, Args, T>(Body(function.call), call, input);
         }
-        Err("`pmap!(..; processes)` was given a function that returns a future but is not a \
+        Err(
+            "`pmap!(..; processes)` was given a function that returns a future but is not a \
              non-generic `#[parallel]` function, so a worker process cannot run it"
-            .to_owned())
+                .to_owned(),
+        )
     }
 }
 

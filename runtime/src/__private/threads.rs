@@ -127,7 +127,11 @@ pub struct Batch<Args, T> {
 /// Runs `body` over `items` into `values`, each item's panic its own error: what a
 /// [`ThreadFn::batch`] does, instantiated in the user's crate with the body inlined.
 #[inline]
-pub fn run_batch<Args, T>(body: impl Fn(Args) -> T, items: Vec<Args>, values: Vec<T>) -> Batch<Args, T> {
+pub fn run_batch<Args, T>(
+    body: impl Fn(Args) -> T,
+    items: Vec<Args>,
+    values: Vec<T>,
+) -> Batch<Args, T> {
     let (chunk, items) = Chunk::run(&body, items, values);
     Batch { chunk, items }
 }

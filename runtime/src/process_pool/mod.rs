@@ -502,13 +502,7 @@ impl ProcessPool {
             Err(message) => return Future::failed(TaskError::codec(message)),
         };
         let timeout = timeout.or(self.task_timeout);
-        let task = ProcessTask::new(
-            name,
-            Call::One,
-            input,
-            decode_value::<R>,
-            timeout,
-        );
+        let task = ProcessTask::new(name, Call::One, input, decode_value::<R>, timeout);
         self.enqueue(Arc::new(task))
     }
 
@@ -579,7 +573,9 @@ impl ProcessPool {
     {
         let codec = BatchCodec::of();
         // An unregistered function's batches fail in the worker, which has no such name.
-        let name = function.name().unwrap_or("(a function that is not `#[parallel(processes)]`)");
+        let name = function
+            .name()
+            .unwrap_or("(a function that is not `#[parallel(processes)]`)");
         self.map_encoded(name, codec, items.into_iter(), options)
     }
 

@@ -216,7 +216,12 @@ impl ThreadPool {
 
     /// Maps with batches that `batch` runs: each item through a function (`EachItem`), or a
     /// registered `#[parallel]` function's batch runner.
-    pub(crate) fn map_batches<B, I, T>(&self, batch: B, items: I, options: MapOptions) -> Map<'_, I, T>
+    pub(crate) fn map_batches<B, I, T>(
+        &self,
+        batch: B,
+        items: I,
+        options: MapOptions,
+    ) -> Map<'_, I, T>
     where
         B: RunBatch<I::Item, T>,
         I: Iterator,
