@@ -216,12 +216,15 @@ fn a_blocked_done_callback_does_not_strand_the_next_task() {
     let pool = pool(2);
     let (in_callback, on_callback) = mpsc::channel();
     let (release, wait_for_release) = mpsc::channel::<()>();
-    let first = pool.submit(|| ());
+    let (go, wait_for_go) = mpsc::channel::<()>();
+    // Held until the callback is in place, so the callback runs on the worker.
+    let first = pool.submit(move || wait_for_go.recv_timeout(PATIENCE).unwrap());
     first.add_done_callback(move |_| {
         in_callback.send(()).unwrap();
         // Blocks the first worker until the second task runs.
         wait_for_release.recv_timeout(PATIENCE).unwrap();
     });
+    go.send(()).unwrap();
     on_callback.recv_timeout(PATIENCE).unwrap();
     let second = pool.submit(move || release.send(()).unwrap());
     assert_eq!(second.result_timeout(PATIENCE), Ok(()));

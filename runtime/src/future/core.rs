@@ -462,6 +462,37 @@ impl<T> Core<T> {
     }
 }
 
+/// What `as_completed`, `wait` and maps need of a core, whatever its value type.
+#[doc(hidden)]
+pub trait CoreState: Send + Sync {
+    /// Whether the task is done.
+    fn is_done(&self) -> bool;
+    /// Whether it is done with an error other than cancellation.
+    fn is_failed(&self) -> bool;
+    /// See [`Core::subscribe`].
+    fn subscribe(&self, signal: &Arc<Signal>, token: usize) -> bool;
+    /// See [`Core::unsubscribe`].
+    fn unsubscribe(&self, signal: &Arc<Signal>);
+}
+
+impl<T: Send> CoreState for Core<T> {
+    fn is_done(&self) -> bool {
+        Core::is_done(self)
+    }
+
+    fn is_failed(&self) -> bool {
+        Core::is_failed(self)
+    }
+
+    fn subscribe(&self, signal: &Arc<Signal>, token: usize) -> bool {
+        Core::subscribe(self, signal, token)
+    }
+
+    fn unsubscribe(&self, signal: &Arc<Signal>) {
+        Core::unsubscribe(self, signal);
+    }
+}
+
 /// Marks, for the current thread, the core whose callbacks it is running; restores the
 /// previous mark when dropped (a callback may finish another future and run its callbacks).
 struct Lending {

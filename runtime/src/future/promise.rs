@@ -4,11 +4,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use super::core::{Core, FROM_PENDING, FROM_RUNNING};
+use super::core::{Core, CoreState, FROM_PENDING, FROM_RUNNING};
 use super::task::{Completion, Handle};
 use super::Future;
 use crate::error::TaskError;
-use crate::signal::Signal;
 
 /// The completing side of a future made by [`promise`]. Completing consumes it, so a future
 /// cannot be completed twice: where Python raises `InvalidStateError` at run time, a second
@@ -199,25 +198,8 @@ struct PromiseCell<T> {
 }
 
 impl<T: Send> Completion for PromiseCell<T> {
-    fn is_done(&self) -> bool {
-        self.core.is_done()
-    }
-
-    fn is_failed(&self) -> bool {
-        self.core.is_failed()
-    }
-
-    fn subscribe(&self, signal: &crate::sync::Arc<Signal>, token: usize) -> bool {
-        self.core.subscribe(signal, token)
-    }
-
-    fn unsubscribe(&self, signal: &crate::sync::Arc<Signal>) {
-        self.core.unsubscribe(signal);
-    }
-
-    /// Nothing to run: the promise's owner completes it.
-    fn help(&self) -> bool {
-        false
+    fn state(&self) -> &dyn CoreState {
+        &self.core
     }
 }
 

@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::core::{Core, FROM_PENDING, FROM_RUNNING};
+use super::core::{Core, CoreState, FROM_PENDING, FROM_RUNNING};
 use crate::error::TaskError;
 use crate::panic;
 use crate::signal::Signal;
@@ -15,18 +15,31 @@ use crate::sync::{thread_local, Arc, UnsafeCell};
 /// Public only because [`Waitable`](crate::Waitable) hands it out; not part of the API.
 #[doc(hidden)]
 pub trait Completion: Send + Sync {
+    /// The task's core, seen without its value type.
+    fn state(&self) -> &dyn CoreState;
     /// Whether the task is done.
-    fn is_done(&self) -> bool;
+    fn is_done(&self) -> bool {
+        self.state().is_done()
+    }
     /// Whether it is done with an error other than cancellation.
-    fn is_failed(&self) -> bool;
+    fn is_failed(&self) -> bool {
+        self.state().is_failed()
+    }
     /// See [`Core::subscribe`].
-    fn subscribe(&self, signal: &Arc<Signal>, token: usize) -> bool;
+    fn subscribe(&self, signal: &Arc<Signal>, token: usize) -> bool {
+        self.state().subscribe(signal, token)
+    }
     /// See [`Core::unsubscribe`].
-    fn unsubscribe(&self, signal: &Arc<Signal>);
+    fn unsubscribe(&self, signal: &Arc<Signal>) {
+        self.state().unsubscribe(signal);
+    }
     /// Runs the task here and now if it is still queued and this thread is a worker of the
     /// pool it was submitted to. A worker about to block on such a task calls this, so a pool
     /// whose every worker waits on queued work still makes progress. Returns whether it ran.
-    fn help(&self) -> bool;
+    /// Only a thread pool's task can: by default, `false`.
+    fn help(&self) -> bool {
+        false
+    }
 }
 
 /// A future's view of its task.
@@ -154,20 +167,8 @@ where
     F: FnOnce() -> T + Send,
     T: Send,
 {
-    fn is_done(&self) -> bool {
-        self.core.is_done()
-    }
-
-    fn is_failed(&self) -> bool {
-        self.core.is_failed()
-    }
-
-    fn subscribe(&self, signal: &Arc<Signal>, token: usize) -> bool {
-        self.core.subscribe(signal, token)
-    }
-
-    fn unsubscribe(&self, signal: &Arc<Signal>) {
-        self.core.unsubscribe(signal);
+    fn state(&self) -> &dyn CoreState {
+        &self.core
     }
 
     fn help(&self) -> bool {
@@ -212,22 +213,8 @@ impl<T: Send> Ready<T> {
 }
 
 impl<T: Send> Completion for Ready<T> {
-    fn is_done(&self) -> bool {
-        true
-    }
-
-    fn is_failed(&self) -> bool {
-        self.core.is_failed()
-    }
-
-    fn subscribe(&self, _: &Arc<Signal>, _: usize) -> bool {
-        false
-    }
-
-    fn unsubscribe(&self, _: &Arc<Signal>) {}
-
-    fn help(&self) -> bool {
-        false
+    fn state(&self) -> &dyn CoreState {
+        &self.core
     }
 }
 

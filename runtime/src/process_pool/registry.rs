@@ -6,7 +6,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use super::codec::{tuple_shapes, ProcessArguments, ProcessResult};
+use super::codec::{ProcessArguments, ProcessResult};
+use crate::arity::arities;
 use crate::panic;
 
 /// What a worker is asked to do with a registered function.
@@ -65,7 +66,7 @@ pub trait Remote<Args> {
 }
 
 macro_rules! remote_arities {
-    ($(($($arg:ident $ty:ident),*);)+) => {$(
+    ($($n:literal [$submit:ident $zip:ident $pmap:ident] ($($ty:ident $arg:ident),*);)+) => {$(
         impl<Func, $($ty,)* R> Remote<($($ty,)*)> for Func
         where
             Func: Fn($($ty),*) -> R,
@@ -80,7 +81,7 @@ macro_rules! remote_arities {
     )+};
 }
 
-tuple_shapes!(remote_arities);
+arities!(remote_arities);
 
 /// Runs `func` as asked by `call` on encoded `input` (the worker side of a registered
 /// function; the expansion of `#[parallel(processes)]` and `pmap!(..; processes)` calls this

@@ -9,11 +9,10 @@ use super::codec::ProcessResult;
 use super::registry::Call;
 use super::worker::Signaller;
 use crate::error::TaskError;
-use crate::future::core::{Core, FROM_PENDING, FROM_RUNNING};
+use crate::future::core::{Core, CoreState, FROM_PENDING, FROM_RUNNING};
 use crate::future::task::{Completion, Handle};
 use crate::map::Chunk;
 use crate::panic;
-use crate::signal::Signal;
 use crate::sync::lock;
 
 /// What a driver sends to a worker for one task.
@@ -196,25 +195,8 @@ impl<T: Send> ProcessJob for ProcessTask<T> {
 }
 
 impl<T: Send> Completion for ProcessTask<T> {
-    fn is_done(&self) -> bool {
-        self.core.is_done()
-    }
-
-    fn is_failed(&self) -> bool {
-        self.core.is_failed()
-    }
-
-    fn subscribe(&self, signal: &crate::sync::Arc<Signal>, token: usize) -> bool {
-        self.core.subscribe(signal, token)
-    }
-
-    fn unsubscribe(&self, signal: &crate::sync::Arc<Signal>) {
-        self.core.unsubscribe(signal);
-    }
-
-    /// A process task runs only in a worker process: there is nothing to help with here.
-    fn help(&self) -> bool {
-        false
+    fn state(&self) -> &dyn CoreState {
+        &self.core
     }
 }
 

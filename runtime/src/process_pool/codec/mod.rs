@@ -57,7 +57,6 @@ use serde::{Deserialize, Serialize};
 use self::de::Deserializer;
 pub(crate) use self::error::Error;
 use self::ser::{Count, Serializer};
-pub(crate) use self::traits::tuple_shapes;
 pub use self::traits::{ProcessArgument, ProcessArguments, ProcessResult};
 
 /// How many bytes the encoding of `value` takes.

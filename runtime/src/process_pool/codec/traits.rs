@@ -9,6 +9,8 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::arity::arities;
+
 /// An argument type of a function run in worker processes: it travels encoded with serde.
 ///
 /// No supertraits: what it needs from serde is in its methods, so a type without serde's
@@ -105,7 +107,7 @@ pub trait ProcessArguments: Send + Sized + 'static {
 }
 
 macro_rules! process_arguments {
-    ($(($($arg:ident $ty:ident),*);)+) => {$(
+    ($($n:literal [$submit:ident $zip:ident $pmap:ident] ($($ty:ident $arg:ident),*);)+) => {$(
         impl<$($ty: ProcessArgument + Send + 'static),*> ProcessArguments for ($($ty,)*) {
             #[allow(unused_variables)]
             fn encoded_len(&self) -> Result<usize, String> {
@@ -129,31 +131,7 @@ macro_rules! process_arguments {
     )+};
 }
 
-/// Calls the macro `$impls` with the argument tuples of zero to twelve elements, each written
-/// `(a0 A0, a1 A1, ..)` (a binding and a type per element): the arities for which
-/// `ProcessArguments` here and `registry::Remote` are implemented.
-macro_rules! tuple_shapes {
-    ($impls:ident) => {
-        $impls! {
-            ();
-            (a0 A0);
-            (a0 A0, a1 A1);
-            (a0 A0, a1 A1, a2 A2);
-            (a0 A0, a1 A1, a2 A2, a3 A3);
-            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4);
-            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5);
-            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6);
-            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7);
-            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8);
-            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9);
-            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10);
-            (a0 A0, a1 A1, a2 A2, a3 A3, a4 A4, a5 A5, a6 A6, a7 A7, a8 A8, a9 A9, a10 A10, a11 A11);
-        }
-    };
-}
-pub(crate) use tuple_shapes;
-
-tuple_shapes!(process_arguments);
+arities!(process_arguments);
 
 /// An item of a batch that panicked in the worker: its position, the panic's message, and
 /// where it was raised.
