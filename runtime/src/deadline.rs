@@ -57,7 +57,7 @@ pub(crate) fn at(at: Instant, action: impl FnOnce() + Send + 'static) {
     let earliest = queue
         .heap
         .peek()
-        .map_or(true, |Reverse(first)| at < first.at);
+        .is_none_or(|Reverse(first)| at < first.at);
     queue.seq += 1;
     let seq = queue.seq;
     queue.heap.push(Reverse(Entry {

@@ -88,6 +88,6 @@ impl Driver<'_> {
     pub(super) fn begin_front(&self, worker: &Worker, in_flight: &VecDeque<Sent>) -> bool {
         in_flight
             .front()
-            .map_or(true, |front| front.job.start(&worker.signaller))
+            .is_none_or(|front| front.job.start(&worker.signaller))
     }
 }

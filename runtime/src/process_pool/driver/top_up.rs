@@ -29,7 +29,7 @@ impl Driver<'_> {
     /// waits for one only when the worker is idle. `Some` when the worker's time is over.
     pub(super) fn top_up(&mut self, worker: &mut Worker, line: &mut Line<'_>) -> Option<Next> {
         let limit = self.shared.settings.max_tasks_per_child;
-        while line.in_flight.len() < DEPTH && limit.map_or(true, |limit| line.sent < limit) {
+        while line.in_flight.len() < DEPTH && limit.is_none_or(|limit| line.sent < limit) {
             let idle = line.in_flight.is_empty();
             if !idle && !line.busy.everyone() {
                 break; // an idle worker can take the next task at once

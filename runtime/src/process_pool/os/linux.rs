@@ -5,6 +5,15 @@
 /// The poll event of a peer closing its end, which Linux reports apart from data.
 pub(super) const HANG_UP: libc::c_short = libc::POLLRDHUP;
 
+/// The flags of each `sendmsg`: a peer that died fails the send with `EPIPE` rather than
+/// raising `SIGPIPE`.
+pub(super) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+
+/// Nothing to set on a new socket: `SEND_FLAGS` does the work.
+pub(super) fn prepare_socket(_fd: std::os::fd::RawFd) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// The most slices one `sendmsg` takes.
 pub(super) const MAX_IOV: usize = libc::UIO_MAXIOV as usize;
 

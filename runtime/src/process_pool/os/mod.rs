@@ -5,11 +5,14 @@
 //! `HangUp`, `exit_now`). Nothing else in the process pool calls the system.
 //!
 //! One file per family: `unix.rs`, with `linux.rs` for what only Linux has (the parent-death
-//! signal, the poll event of a peer's hang-up) and plain Unix stand-ins elsewhere. A
-//! `windows.rs`, and a macOS part (a kqueue watch of the parent), go beside them.
+//! signal, the poll event of a peer's hang-up, `MSG_NOSIGNAL`), `macos.rs` for macOS's
+//! equivalents (a kqueue watch of the parent, `SO_NOSIGPIPE`), and plain Unix stand-ins
+//! elsewhere.
 
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "macos")]
+mod macos;
 #[cfg(unix)]
 mod unix;
 

@@ -13,10 +13,12 @@ use std::time::Duration;
 
 #[cfg(target_os = "linux")]
 use super::linux as platform;
+#[cfg(target_os = "macos")]
+use super::macos as platform;
 use super::Signal;
 use crate::error::WorkerExit;
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 use self::portable as platform;
 
 /// Where a worker finds its end of the channel as it starts: its standard input (`spawn`
@@ -31,6 +33,8 @@ pub(crate) struct Stream(UnixStream);
 /// port: only this process holds the other end.
 pub(crate) fn channel() -> io::Result<(Stream, Stream)> {
     let (ours, theirs) = UnixStream::pair()?;
+    platform::prepare_socket(ours.as_raw_fd())?;
+    platform::prepare_socket(theirs.as_raw_fd())?;
     Ok((Stream(ours), Stream(theirs)))
 }
 
@@ -41,9 +45,10 @@ impl Stream {
         (&self.0).read(buffer)
     }
 
-    /// One vectored write of `slices`; returns how many bytes went. Sends with
-    /// `MSG_NOSIGNAL`: a peer that died makes it fail with `EPIPE` instead of raising
-    /// `SIGPIPE`, which would kill the pool's process in a host that does not ignore it.
+    /// One vectored write of `slices`; returns how many bytes went. A peer that died makes it
+    /// fail with `EPIPE` instead of raising `SIGPIPE`, which would kill the pool's process in
+    /// a host that does not ignore it: `MSG_NOSIGNAL` on the send, or on macOS
+    /// `SO_NOSIGPIPE` on the socket (`platform::SEND_FLAGS`, `platform::prepare_socket`).
     pub(crate) fn write_vectored(&self, slices: &[IoSlice<'_>]) -> io::Result<usize> {
         // SAFETY: an all-zero `msghdr` is valid (no name, no control data).
         let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -52,7 +57,7 @@ impl Stream {
         message.msg_iovlen = slices.len().min(platform::MAX_IOV) as _;
         // SAFETY: `message` points at `msg_iovlen` valid `iovec`s borrowed from `slices`,
         // which outlive the call; `sendmsg` only reads them.
-        let sent = unsafe { libc::sendmsg(self.0.as_raw_fd(), &message, libc::MSG_NOSIGNAL) };
+        let sent = unsafe { libc::sendmsg(self.0.as_raw_fd(), &message, platform::SEND_FLAGS) };
         if sent < 0 {
             Err(io::Error::last_os_error())
         } else {
@@ -234,14 +239,22 @@ pub(crate) fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// The plain Unix stand-ins for what `linux.rs` has.
-#[cfg(not(target_os = "linux"))]
+/// The plain Unix stand-ins for what `linux.rs` and `macos.rs` have.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 mod portable {
     /// The hang-up that `poll` always reports.
     pub(super) const HANG_UP: libc::c_short = libc::POLLHUP;
 
     /// The least POSIX allows (`_XOPEN_IOV_MAX`); a frame is three slices at most.
     pub(super) const MAX_IOV: usize = 16;
+
+    /// The flags of each `sendmsg`.
+    pub(super) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+
+    /// Nothing to set: `SEND_FLAGS` keeps a dead peer from raising `SIGPIPE`.
+    pub(super) fn prepare_socket(_fd: std::os::fd::RawFd) -> std::io::Result<()> {
+        Ok(())
+    }
 
     /// No parent-death signal: the watchdog alone ends a worker whose pool died.
     pub(super) fn arm_parent_death() {}
