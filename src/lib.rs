@@ -154,6 +154,8 @@ pub use parallel_macros::pmap;
 
 pub use parallel_runtime::as_completed;
 pub use parallel_runtime::default_pool;
+#[cfg(all(feature = "mpi", target_os = "linux"))]
+pub use parallel_runtime::mpi;
 pub use parallel_runtime::promise;
 pub use parallel_runtime::wait;
 pub use parallel_runtime::wait_at_exit;
@@ -163,6 +165,10 @@ pub use parallel_runtime::Deadline;
 pub use parallel_runtime::Future;
 pub use parallel_runtime::Map;
 pub use parallel_runtime::MapOptions;
+#[cfg(feature = "mpi")]
+pub use parallel_runtime::MpiPool;
+#[cfg(feature = "mpi")]
+pub use parallel_runtime::MpiPoolBuilder;
 pub use parallel_runtime::ProcessPool;
 pub use parallel_runtime::ProcessPoolBuilder;
 #[cfg(feature = "progress")]
@@ -176,6 +182,40 @@ pub use parallel_runtime::ThreadPoolBuilder;
 pub use parallel_runtime::Waitable;
 pub use parallel_runtime::Waited;
 pub use parallel_runtime::WorkerExit;
+
+/// Opts this program out of the MPI takeover (feature `mpi`), for a program that drives MPI
+/// itself: under a launcher, every rank then runs `main`, and the program calls
+/// [`MpiPool::comm_executor`] once it has initialised MPI. Write it once, at item level,
+/// anywhere in the program; the crate's constructor sees it before `main` (the linker gathers
+/// it, no code runs to register it). `PARALLEL_MPI=manual` in the environment does the same.
+///
+/// # Examples
+///
+/// ```
+/// parallel::mpi_manual_mode!();
+///
+/// fn main() {
+///     // Without a launcher nothing changes; under `mpirun`, every rank gets here.
+///     # #[cfg(target_os = "linux")]
+///     # if std::env::var_os("OMPI_COMM_WORLD_RANK").is_some() {
+///     let (_universe, _) = parallel::mpi::initialize_with_threading(parallel::mpi::Threading::Multiple).unwrap();
+///     if let Some(pool) = parallel::MpiPool::comm_executor().unwrap() {
+///         println!("rank 0, with {} workers", pool.num_workers());
+///     } // the other ranks served until rank 0's pool was dropped
+///     # }
+/// }
+/// ```
+#[cfg(feature = "mpi")]
+#[macro_export]
+macro_rules! mpi_manual_mode {
+    () => {
+        const _: () = {
+            #[::parallel::__private::linkme::distributed_slice(::parallel::__private::mpi::MANUAL)]
+            #[linkme(crate = ::parallel::__private::linkme)]
+            static MANUAL: &'static str = ::core::module_path!();
+        };
+    };
+}
 
 /// The names most programs need: `use parallel::prelude::*;`.
 ///

@@ -4,6 +4,9 @@
 
 pub use parallel_runtime::__private::{linkme, pmap, processes, registry, threads, LazyLock};
 
+#[cfg(feature = "mpi")]
+pub use parallel_runtime::__private::mpi;
+
 // Named here too, so that compile errors about them can show a path users can read (the
 // compiler does not look for one through the modules re-exported above).
 pub use parallel_runtime::__private::processes::{

@@ -56,6 +56,8 @@ pub(crate) struct Settings {
     pub(crate) threads: Option<Spanned<Option<usize>>>,
     /// `processes` / `processes = N`.
     pub(crate) processes: Option<Spanned<Option<usize>>>,
+    /// `mpi`: the worker ranks of an MPI job.
+    pub(crate) mpi: Option<Spanned<()>>,
     /// `pool = PATH`.
     pub(crate) pool: Option<Spanned<Path>>,
     pub(crate) name: Option<Spanned<LitStr>>,
@@ -66,7 +68,7 @@ pub(crate) struct Settings {
     pub(crate) chunksize: Option<Spanned<usize>>,
     pub(crate) ordered: Option<Spanned<bool>>,
     pub(crate) progress: Option<Spanned<bool>>,
-    /// The words among `threads`, `processes` and `pool` that were given, in order.
+    /// The words among `threads`, `processes`, `mpi` and `pool` that were given, in order.
     pool_order: Vec<Ident>,
 }
 
@@ -80,6 +82,8 @@ pub(crate) enum Backend<'a> {
     Declared(&'a Path),
     /// Worker processes of its own, `None` for one per core.
     Processes(Option<usize>),
+    /// The worker ranks of the MPI job the program runs in (local worker processes if none).
+    Mpi,
 }
 
 impl Settings {
@@ -87,6 +91,8 @@ impl Settings {
     pub(crate) fn backend(&self) -> Backend<'_> {
         if let Some(processes) = &self.processes {
             Backend::Processes(processes.value)
+        } else if self.mpi.is_some() {
+            Backend::Mpi
         } else if let Some(threads) = &self.threads {
             Backend::Threads(threads.value)
         } else if let Some(pool) = &self.pool {
@@ -110,6 +116,7 @@ impl Settings {
                 .map(|v| self.threads = Some(at(key, v))),
             "processes" => values::count(&arg.key, &arg.value, "pool with no workers")
                 .map(|v| self.processes = Some(at(key, v))),
+            "mpi" => values::bare(&arg.key, &arg.value).map(|v| self.mpi = Some(at(key, v))),
             "pool" => {
                 values::path(&arg.key, &arg.value, "MY_POOL").map(|v| self.pool = Some(at(key, v)))
             }
@@ -138,7 +145,7 @@ impl Settings {
         };
         if let Err(error) = result {
             diag.push(error);
-        } else if ["threads", "processes", "pool"].contains(&key.to_string().as_str()) {
+        } else if ["threads", "processes", "mpi", "pool"].contains(&key.to_string().as_str()) {
             self.pool_order.push(key.clone());
         }
     }
@@ -153,9 +160,10 @@ fn at<T>(key: &Ident, value: T) -> Spanned<T> {
 }
 
 /// The settings the attribute knows, in the order its docs list them.
-pub(crate) const ATTRIBUTE_KEYS: [&str; 8] = [
+pub(crate) const ATTRIBUTE_KEYS: [&str; 9] = [
     "threads",
     "processes",
+    "mpi",
     "pool",
     "name",
     "timeout",
@@ -165,9 +173,10 @@ pub(crate) const ATTRIBUTE_KEYS: [&str; 8] = [
 ];
 
 /// The options `pmap!` knows.
-pub(crate) const PMAP_KEYS: [&str; 7] = [
+pub(crate) const PMAP_KEYS: [&str; 8] = [
     "threads",
     "processes",
+    "mpi",
     "chunksize",
     "ordered",
     "timeout",

@@ -13,6 +13,7 @@ pub(crate) const MAX_ITERABLES: usize = 8;
 /// Checks the attribute's settings together, and the function under it.
 pub(crate) fn attribute(settings: &Settings, func: &ParallelFn, diag: &mut Diagnostics) {
     check_one_pool(settings, diag);
+    check_mpi_feature(settings, diag);
     check_own_pool_settings(settings, diag);
     check_process_settings(settings, diag);
     let func = &func.item;
@@ -25,8 +26,20 @@ pub(crate) fn attribute(settings: &Settings, func: &ParallelFn, diag: &mut Diagn
     check_no_lifetime_parameters(func, diag);
     check_owned_arguments(func, diag);
     check_argument_count(func, diag);
+    if let Some((_, remote)) = remote_worker(settings) {
+        check_not_generic_for_processes(func, remote, diag);
+    }
+}
+
+/// What runs the code elsewhere, for messages: the word that chose it and "a worker
+/// process" or "an MPI worker rank"; `None` on threads.
+fn remote_worker(settings: &Settings) -> Option<(&'static str, &'static str)> {
     if settings.processes.is_some() {
-        check_not_generic_for_processes(func, diag);
+        Some(("processes", "a worker process"))
+    } else if settings.mpi.is_some() {
+        Some(("mpi", "an MPI worker rank"))
+    } else {
+        None
     }
 }
 
@@ -36,11 +49,23 @@ pub(crate) const MAX_ARGUMENTS: usize = 12;
 /// Checks `pmap!`'s operands and options together.
 pub(crate) fn pmap(input: &Pmap, settings: &Settings, diag: &mut Diagnostics) {
     check_one_pool(settings, diag);
+    check_mpi_feature(settings, diag);
     check_process_settings(settings, diag);
     check_has_iterables(input, diag);
     check_closure_arity(input, diag);
-    if settings.processes.is_some() {
-        check_remote_function(input, diag);
+    if let Some(remote) = remote_worker(settings) {
+        check_remote_function(input, remote, diag);
+    }
+}
+
+// The MPI backend's glue is compiled only with the feature (it links an MPI library): say how
+// to enable it rather than let the expansion fail to find it.
+fn check_mpi_feature(settings: &Settings, diag: &mut Diagnostics) {
+    if let Some(mpi) = settings.mpi.as_ref().filter(|_| !cfg!(feature = "mpi")) {
+        diag.error(
+            mpi.span(),
+            "`mpi` needs the `mpi` feature of `parallel`: `parallel = { version = \"0.1\", features = [\"mpi\"] }`",
+        );
     }
 }
 
@@ -62,14 +87,14 @@ fn check_own_pool_settings(settings: &Settings, diag: &mut Diagnostics) {
     if let Some(name) = settings
         .name
         .as_ref()
-        .filter(|_| settings.processes.is_some())
+        .filter(|_| settings.processes.is_some() || settings.mpi.is_some())
     {
         diag.error(
             name.span(),
-            "`name` names the threads of a thread pool; worker processes are copies of this program: drop `name`",
+            "`name` names the threads of a thread pool; worker processes and ranks are copies of this program: drop `name`",
         );
     }
-    if settings.threads.is_some() || settings.processes.is_some() {
+    if settings.threads.is_some() || settings.processes.is_some() || settings.mpi.is_some() {
         return;
     }
     let runs_on = match &settings.pool {
@@ -106,9 +131,29 @@ fn check_own_pool_settings(settings: &Settings, diag: &mut Diagnostics) {
 }
 
 // Recycling a worker after N tasks, and running a task again after its worker died, only
-// mean something for processes (a thread that panics is a task's error, not a death).
+// mean something for processes (a thread that panics is a task's error, not a death). MPI
+// ranks are started once, by the launcher, and a rank that dies ends the whole job (MPI is
+// fail-stop), so neither means anything there either.
 fn check_process_settings(settings: &Settings, diag: &mut Diagnostics) {
     if settings.processes.is_some() {
+        return;
+    }
+    if settings.mpi.is_some() {
+        let what = [
+            (
+                settings.max_tasks_per_child.as_ref().map(Spanned::span),
+                "`max_tasks_per_child` recycles worker processes, but MPI ranks are started once, by the launcher: drop it",
+            ),
+            (
+                settings.retries.as_ref().map(Spanned::span),
+                "`retries` runs a task again when its worker dies, but an MPI rank that dies ends the whole job (MPI is fail-stop): drop it, or use `processes`",
+            ),
+        ];
+        for (span, message) in what {
+            if let Some(span) = span {
+                diag.error(span, message);
+            }
+        }
         return;
     }
     let what = [
@@ -264,12 +309,12 @@ impl<'ast> Visit<'ast> for Borrows<'_> {
 
 // A worker process finds the function by the name registered for it at compile time: one
 // name, one body, so it cannot be generic.
-fn check_not_generic_for_processes(func: &ItemFn, diag: &mut Diagnostics) {
+fn check_not_generic_for_processes(func: &ItemFn, remote: &str, diag: &mut Diagnostics) {
     for param in &func.sig.generics.params {
         if !matches!(param, GenericParam::Lifetime(_)) {
             diag.error_at(
                 param,
-                "a worker process finds the function by its name, so it cannot be generic; write one function per type, or use `threads`",
+                format!("{remote} finds the function by its name, so it cannot be generic; write one function per type, or use `threads`"),
             );
         }
     }
@@ -278,7 +323,7 @@ fn check_not_generic_for_processes(func: &ItemFn, diag: &mut Diagnostics) {
     for impl_trait in finder.found {
         diag.error_at(
             impl_trait,
-            "a worker process decodes arguments and results by their type, so `impl Trait` cannot cross: name the type",
+            format!("{remote} decodes arguments and results by their type, so `impl Trait` cannot cross: name the type"),
         );
     }
 }
@@ -298,7 +343,7 @@ impl<'ast> Visit<'ast> for ImplTraits {
 // With processes, the function itself must be known when the program starts, in every
 // process: a path to a function, or a closure whose arguments are typed and which captures
 // nothing (a worker cannot see the caller's variables).
-fn check_remote_function(input: &Pmap, diag: &mut Diagnostics) {
+fn check_remote_function(input: &Pmap, (word, remote): (&str, &str), diag: &mut Diagnostics) {
     match &input.func {
         Expr::Path(_) => {}
         Expr::Closure(closure) => {
@@ -307,7 +352,7 @@ fn check_remote_function(input: &Pmap, diag: &mut Diagnostics) {
                     diag.error_at(
                         param,
                         format!(
-                            "a worker process decodes each argument by its type: annotate it, as in `|{}: u64|`",
+                            "{remote} decodes each argument by its type: annotate it, as in `|{}: u64|`",
                             quote::quote!(#param)
                         ),
                     );
@@ -318,7 +363,7 @@ fn check_remote_function(input: &Pmap, diag: &mut Diagnostics) {
                     diag.error_at(
                         &captured,
                         format!(
-                            "`{captured}` belongs to the surrounding code, which a worker process cannot see; \
+                            "`{captured}` belongs to the surrounding code, which {remote} cannot see; \
                              pass the value as an argument instead (add an iterable for it)"
                         ),
                     );
@@ -327,7 +372,7 @@ fn check_remote_function(input: &Pmap, diag: &mut Diagnostics) {
         }
         other => diag.error_at(
             other,
-            "with `processes`, `pmap!` takes a function path or a closure, which a worker process can find by name",
+            format!("with `{word}`, `pmap!` takes a function path or a closure, which {remote} can find by name"),
         ),
     }
 }

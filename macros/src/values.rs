@@ -162,3 +162,17 @@ pub(crate) fn flag(key: &Ident, value: &Option<Expr>) -> Result<bool> {
         )),
     }
 }
+
+/// A word that takes no value, as `mpi`: how many ranks run is the launcher's to say
+/// (`mpirun -n 4`), not the program's.
+pub(crate) fn bare(key: &Ident, value: &Option<Expr>) -> Result<()> {
+    match value {
+        None => Ok(()),
+        Some(value) => Err(syn::Error::new_spanned(
+            value,
+            format!(
+                "`{key}` takes no value: the launcher chooses how many ranks run (`mpirun -n 4 ./app`); write `{key}`"
+            ),
+        )),
+    }
+}

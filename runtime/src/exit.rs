@@ -32,14 +32,31 @@ static WAIT: AtomicBool = AtomicBool::new(true);
 /// The pools to wait for, oldest first.
 static POOLS: Mutex<Vec<Weak<dyn AtExit>>> = Mutex::new(Vec::new());
 
-/// Registers a pool to be waited for when the program ends.
-pub(crate) fn register(pool: Weak<dyn AtExit>) {
+/// What runs after every pool was waited for, in order of registration, whether or not the
+/// program waits at exit: an MPI job's end (stopping the worker ranks, `MPI_Finalize`), which
+/// must come after the last task that could use it.
+static LAST: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
+
+/// Installs the exit handler, once.
+fn install() {
     static HANDLER: Once = Once::new();
     HANDLER.call_once(|| {
         // SAFETY: `atexit` only records the function pointer; `finish` is an `extern "C"` fn
         // that takes nothing, returns nothing, and never unwinds (see below).
         unsafe { libc::atexit(finish) };
     });
+}
+
+/// Registers `last` to run when the program ends, after every pool was waited for.
+#[cfg_attr(not(all(feature = "mpi", target_os = "linux")), allow(dead_code))]
+pub(crate) fn register_last(last: fn()) {
+    install();
+    lock(&LAST).push(last);
+}
+
+/// Registers a pool to be waited for when the program ends.
+pub(crate) fn register(pool: Weak<dyn AtExit>) {
+    install();
     let mut pools = lock(&POOLS);
     pools.retain(|pool| pool.strong_count() > 0);
     pools.push(pool);
@@ -77,16 +94,19 @@ pub fn wait_at_exit(wait: bool) {
 
 /// The exit handler. It must not unwind into C: every panic is caught.
 extern "C" fn finish() {
-    if !WAIT.load(Ordering::Relaxed) {
-        return;
-    }
     let _ = std::panic::catch_unwind(|| {
-        let pools: Vec<_> = lock(&POOLS).iter().filter_map(Weak::upgrade).collect();
-        for pool in &pools {
-            pool.close();
+        if WAIT.load(Ordering::Relaxed) {
+            let pools: Vec<_> = lock(&POOLS).iter().filter_map(Weak::upgrade).collect();
+            for pool in &pools {
+                pool.close();
+            }
+            for pool in &pools {
+                pool.wait();
+            }
         }
-        for pool in &pools {
-            pool.wait();
+        let last = std::mem::take(&mut *lock(&LAST));
+        for last in last {
+            last();
         }
     });
 }

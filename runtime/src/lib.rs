@@ -27,6 +27,8 @@ mod error;
 mod exit;
 mod future;
 mod map;
+#[cfg(feature = "mpi")]
+mod mpi_pool;
 mod panic;
 mod pool;
 mod process_pool;
@@ -48,9 +50,16 @@ pub use crate::future::promise::{promise, Promise};
 pub use crate::future::task::Completion;
 pub use crate::future::Future;
 pub use crate::map::{Map, MapOptions};
+#[cfg(feature = "mpi")]
+pub use crate::mpi_pool::{MpiPool, MpiPoolBuilder};
 pub use crate::process_pool::{ProcessPool, ProcessPoolBuilder, RemoteFn};
 #[cfg(feature = "progress")]
 pub use crate::progress::Progress;
 pub use crate::thread_pool::{default_pool, ThreadPool, ThreadPoolBuilder};
 pub use crate::wait::{wait, ReturnWhen, Waited};
 pub use crate::waitable::Waitable;
+/// The MPI binding (rsmpi) that the `mpi` backend runs on, for a program that drives MPI
+/// itself (see [`MpiPool::comm_executor`]): initialising MPI through it initialises the MPI
+/// the pool uses.
+#[cfg(all(feature = "mpi", target_os = "linux"))]
+pub use mpi;

@@ -9,8 +9,10 @@
 //! the backend. A non-generic function is also registered by the type of its function item,
 //! so `pmap!(name, ..)` finds its pool and body (see the runtime's `__private::registry`).
 //!
-//! A new backend is one more `Backend` variant (`parse`) and one more file here.
+//! A backend is one `Backend` variant (`parse`) and one file here (`mpi.rs`, the last one
+//! added, builds on `processes.rs`).
 
+mod mpi;
 mod parts;
 mod processes;
 mod threads;
@@ -23,6 +25,7 @@ use crate::parse::{Backend, ParallelFn, Pmap, Settings};
 pub(crate) fn attribute(settings: &Settings, func: &ParallelFn) -> TokenStream {
     match settings.backend() {
         Backend::Processes(workers) => processes::attribute(settings, workers, func),
+        Backend::Mpi => mpi::attribute(settings, func),
         backend => threads::attribute(settings, &backend, func),
     }
 }
@@ -31,6 +34,7 @@ pub(crate) fn attribute(settings: &Settings, func: &ParallelFn) -> TokenStream {
 pub(crate) fn pmap(input: &Pmap, settings: &Settings) -> TokenStream {
     let map = match settings.backend() {
         Backend::Processes(workers) => processes::pmap(input, settings, workers),
+        Backend::Mpi => mpi::pmap(input, settings),
         _ => threads::pmap(input, settings),
     };
     parts::with_progress(settings, map)

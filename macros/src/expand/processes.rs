@@ -17,31 +17,22 @@ use syn::{Expr, Pat};
 use super::parts;
 use crate::parse::{ParallelFn, Pmap, Settings};
 
+/// The pool a remote backend's expansion makes, and the `__private` module it calls.
+pub(super) struct RemotePool {
+    /// `processes` or `mpi`: the `::parallel::__private` module with `submit` and `pmap`.
+    pub(super) glue: TokenStream,
+    /// The pool's type.
+    pub(super) ty: TokenStream,
+    /// The expression that makes the pool (once, in a `LazyLock`).
+    pub(super) make: TokenStream,
+}
+
 /// The expansion of `#[parallel(processes ..)] func` (never generic: `validate` refused it).
 pub(crate) fn attribute(
     settings: &Settings,
     workers: Option<usize>,
     func: &ParallelFn,
 ) -> TokenStream {
-    let name = func.name();
-    let names = &func.names;
-    let timeout = parts::timeout(settings);
-    let submit = parts::submitting_fn(
-        func,
-        quote! { ::parallel::__private::processes::submit::<#name>(#name::__pool(), #timeout, (#(#names,)*)) },
-    );
-    let mut items = pool(settings, workers, func);
-    items.extend(parts::batch_and_call(func));
-    items.extend(entry_points(settings, func));
-    let companion = parts::companion(func, items);
-    let signature = signature(func);
-    let registrations = registrations(settings, func);
-    quote! { #submit #companion #signature #registrations }
-}
-
-/// `__pool`: the function's own pool, made on the first call.
-fn pool(settings: &Settings, workers: Option<usize>, func: &ParallelFn) -> TokenStream {
-    let name = func.name();
     let workers = parts::count(workers);
     let tasks = parts::count(
         settings
@@ -50,17 +41,59 @@ fn pool(settings: &Settings, workers: Option<usize>, func: &ParallelFn) -> Token
             .map(|tasks| tasks.value),
     );
     let retries = retries(settings);
-    let initializer = match &settings.initializer {
+    let initializer = initializer(settings, func);
+    let pool = RemotePool {
+        glue: quote! { processes },
+        ty: quote! { ::parallel::ProcessPool },
+        make: quote! {
+            ::parallel::__private::processes::process_pool(#workers, #initializer, #tasks, #retries)
+        },
+    };
+    remote_attribute(settings, func, &pool)
+}
+
+/// `Some(name::__INITIALIZER)` for `initializer = PATH`, else `None`.
+pub(super) fn initializer(settings: &Settings, func: &ParallelFn) -> TokenStream {
+    let name = func.name();
+    match &settings.initializer {
         Some(_) => quote! { ::core::option::Option::Some(#name::__INITIALIZER) },
         None => quote! { ::core::option::Option::None },
-    };
+    }
+}
+
+/// The expansion of a function that runs elsewhere (worker processes, MPI ranks) on `pool`:
+/// the submitting function, the companion with its pool and entry points, its `Signature`
+/// and its registrations.
+pub(super) fn remote_attribute(
+    settings: &Settings,
+    func: &ParallelFn,
+    pool: &RemotePool,
+) -> TokenStream {
+    let name = func.name();
+    let names = &func.names;
+    let timeout = parts::timeout(settings);
+    let glue = &pool.glue;
+    let submit = parts::submitting_fn(
+        func,
+        quote! { ::parallel::__private::#glue::submit::<#name>(#name::__pool(), #timeout, (#(#names,)*)) },
+    );
+    let mut items = pool_fn(pool);
+    items.extend(parts::batch_and_call(func));
+    items.extend(entry_points(settings, func));
+    let companion = parts::companion(func, items);
+    let signature = signature(func);
+    let registrations = registrations(settings, func, &pool.ty);
+    quote! { #submit #companion #signature #registrations }
+}
+
+/// `__pool`: the function's own pool, made on the first call.
+fn pool_fn(pool: &RemotePool) -> TokenStream {
+    let RemotePool { ty, make, .. } = pool;
     quote! {
         #[doc(hidden)]
-        fn __pool() -> &'static ::parallel::ProcessPool {
-            static POOL: ::parallel::__private::LazyLock<::parallel::ProcessPool> =
-                ::parallel::__private::LazyLock::new(|| {
-                    ::parallel::__private::processes::process_pool(#workers, #initializer, #tasks, #retries)
-                });
+        fn __pool() -> &'static #ty {
+            static POOL: ::parallel::__private::LazyLock<#ty> =
+                ::parallel::__private::LazyLock::new(|| #make);
             ::parallel::__private::LazyLock::force(&POOL)
         }
     }
@@ -145,7 +178,7 @@ fn registered_name(func: &ParallelFn) -> String {
 
 /// The registrations: for workers, the function and its initializer; for `pmap!` and
 /// `ProcessPool::submit`, the function's description.
-fn registrations(settings: &Settings, func: &ParallelFn) -> TokenStream {
+fn registrations(settings: &Settings, func: &ParallelFn, pool: &TokenStream) -> TokenStream {
     let name = func.name();
     let cfgs = &func.cfgs;
     let worker_entry = |registered: TokenStream, run: TokenStream| {
@@ -170,7 +203,7 @@ fn registrations(settings: &Settings, func: &ParallelFn) -> TokenStream {
     let description = parts::register_function(
         func,
         quote! {
-            ::parallel::__private::processes::ProcessFn::<#args, #output> {
+            ::parallel::__private::processes::ProcessFn::<#args, #output, #pool> {
                 name: <#name as ::parallel::__private::processes::Signature>::NAME,
                 pool: #name::__pool,
                 batch: #name::__batch,
@@ -188,6 +221,26 @@ fn registrations(settings: &Settings, func: &ParallelFn) -> TokenStream {
 /// own. A path may name any function, a `#[parallel]` one included (whose original body the
 /// worker then runs, found in the registry).
 pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<usize>) -> TokenStream {
+    let workers = parts::count(workers);
+    let retries = retries(settings);
+    let pool = RemotePool {
+        glue: quote! { processes },
+        ty: quote! { ::parallel::ProcessPool },
+        make: quote! {
+            ::parallel::__private::processes::process_pool(
+                #workers,
+                ::core::option::Option::None,
+                ::core::option::Option::None,
+                #retries,
+            )
+        },
+    };
+    remote_pmap(input, settings, &pool)
+}
+
+/// `pmap!` of a function run elsewhere (worker processes, MPI ranks), on a `pool` of the
+/// call site's own.
+pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) -> TokenStream {
     let iterables = &input.iterables;
     let arity = iterables.len();
     let zip = format_ident!("zip{}", arity);
@@ -220,9 +273,8 @@ pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<usize>) ->
             path.to_token_stream(),
         ),
     };
-    let workers = parts::count(workers);
-    let retries = retries(settings);
     let options = parts::map_options(settings);
+    let RemotePool { glue, ty, make } = pool;
     let registration = parts::register(
         &[],
         quote! { ::parallel::__private::processes::REMOTE_FUNCTIONS },
@@ -241,16 +293,9 @@ pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<usize>) ->
             ::parallel::__private::processes::invoke_path::<_, (#(#shape,)*)>(#function, call, input)
         }
         #registration
-        static __PARALLEL_POOL: ::parallel::__private::LazyLock<::parallel::ProcessPool> =
-            ::parallel::__private::LazyLock::new(|| {
-                ::parallel::__private::processes::process_pool(
-                    #workers,
-                    ::core::option::Option::None,
-                    ::core::option::Option::None,
-                    #retries,
-                )
-            });
-        ::parallel::__private::processes::pmap::<_, (#(#shape,)*), _>(
+        static __PARALLEL_POOL: ::parallel::__private::LazyLock<#ty> =
+            ::parallel::__private::LazyLock::new(|| #make);
+        ::parallel::__private::#glue::pmap::<_, (#(#shape,)*), _>(
             #types_of,
             __PARALLEL_NAME,
             ::parallel::__private::LazyLock::force(&__PARALLEL_POOL),

@@ -58,7 +58,7 @@ fn pool(settings: &Settings, backend: &Backend<'_>, func: &ParallelFn) -> TokenS
             return quote! { ::parallel::__private::threads::pool_of(&#path) }
         }
         Backend::Threads(workers) => parts::count(*workers),
-        Backend::DefaultPool | Backend::Processes(_) => {
+        Backend::DefaultPool | Backend::Processes(_) | Backend::Mpi => {
             return quote! { ::parallel::default_pool() }
         }
     };

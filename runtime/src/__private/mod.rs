@@ -3,6 +3,8 @@
 //! its item type. The facade re-exports this module as `parallel::__private`, which is all
 //! that expansions name. Not part of the API: names here may change in any release.
 
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod pmap;
 pub mod processes;
 pub mod registry;

@@ -11,7 +11,7 @@ use super::threads::ThreadFn;
 use crate::arity::arities;
 use crate::future::Future;
 use crate::map::{Map, MapOptions as Options};
-use crate::process_pool::Remote;
+use crate::process_pool::{Enqueue, Remote};
 use crate::thread_pool::{default_pool, ThreadPool};
 
 /// The options after `;` in `pmap!`: the map's own, and the pool `threads = N` chose.
@@ -63,6 +63,24 @@ impl MapOptions {
     /// The pool `threads = N` chose, or `default`.
     pub(crate) fn pool_or(self, default: &'static ThreadPool) -> &'static ThreadPool {
         self.pool.unwrap_or(default)
+    }
+
+    /// Maps a process (or MPI) function over `items` on its own pool, or its body on the
+    /// threads that `threads = N` chose.
+    fn on_own_pool<I, T, P: Enqueue>(
+        self,
+        function: &'static ProcessFn<I::Item, T, P>,
+        items: I,
+    ) -> Map<'static, I, T>
+    where
+        I: Iterator,
+        I::Item: Send + 'static,
+        T: Send + 'static,
+    {
+        match self.pool {
+            Some(threads) => threads.map_batches(function.batch, items, self.map),
+            None => function.map(items, self.map),
+        }
     }
 
     /// Maps `func` over `items` on the chosen pool (the default pool unless `threads = N`).
@@ -124,11 +142,11 @@ where
             return pool.map_batches(function.batch, items, options.map());
         }
         if let Some(function) = registry::find::<F, ProcessFn<I::Item, T>>() {
-            return match options.pool {
-                // `threads = N` runs a process function's body on threads, here.
-                Some(threads) => threads.map_batches(function.batch, items, options.map()),
-                None => function.map(items, options.map()),
-            };
+            return options.on_own_pool(function, items);
+        }
+        #[cfg(feature = "mpi")]
+        if let Some(function) = super::mpi::find::<F, I::Item, T>() {
+            return options.on_own_pool(function, items);
         }
         // A function that returns a future but is not a registered `#[parallel]` one (a
         // generic `#[parallel]` function, or a plain function): call it for each item and

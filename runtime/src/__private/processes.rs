@@ -10,7 +10,7 @@ use crate::error::TaskError;
 use crate::future::Future;
 use crate::map::Chunk;
 use crate::map::{Map, MapOptions};
-use crate::process_pool::{invoke as invoke_with, BatchCodec, ProcessPool, RemoteFn};
+use crate::process_pool::{invoke as invoke_with, BatchCodec, Enqueue, ProcessPool, RemoteFn};
 
 pub use crate::process_pool::{
     invoke_initializer, Call, ProcessArgument, ProcessArguments, ProcessResult, Remote,
@@ -80,14 +80,15 @@ where
     invoke_with::<F, S::Args, S::Output>(body, call, input)
 }
 
-/// What the registry holds for a non-generic `#[parallel(processes)]` function. Its codec
-/// functions are instantiated where the function is defined, where its types are known to
-/// be serializable, so that `pmap!` can map it without knowing so itself.
-pub struct ProcessFn<Args, T> {
+/// What the registry holds for a non-generic `#[parallel(processes)]` function (and, with
+/// `P = MpiPool`, a `#[parallel(mpi)]` one). Its codec functions are instantiated where the
+/// function is defined, where its types are known to be serializable, so that `pmap!` can map
+/// it without knowing so itself.
+pub struct ProcessFn<Args, T, P: 'static = ProcessPool> {
     /// The name workers find it by.
     pub name: &'static str,
     /// Its own pool.
-    pub pool: fn() -> &'static ProcessPool,
+    pub pool: fn() -> &'static P,
     /// Its original body over a batch, for `pmap!(f, ..; threads = N)`.
     pub batch: fn(Vec<Args>, Vec<T>) -> Batch<Args, T>,
     /// Its original body, for a worker that serves a `pmap!(f, ..; processes)` call site.
@@ -108,8 +109,10 @@ pub fn decode_batch<S: Signature>(bytes: Vec<u8>, pid: u32) -> Result<Chunk<S::O
     (BatchCodec::<S::Args, S::Output>::of().decode)(bytes, pid)
 }
 
-impl<Args: Send + 'static, T: Send + 'static> ProcessFn<Args, T> {
-    /// Maps the function over `items` in its own worker processes.
+// Only a crate-private method: the bound on the crate's own trait is not visible outside.
+#[allow(private_bounds)]
+impl<Args: Send + 'static, T: Send + 'static, P: Enqueue> ProcessFn<Args, T, P> {
+    /// Maps the function over `items` on its own pool.
     pub(crate) fn map<I>(&'static self, items: I, options: MapOptions) -> Map<'static, I, T>
     where
         I: Iterator<Item = Args>,
@@ -133,7 +136,10 @@ where
     type Output = T;
 
     fn name(&self) -> Option<&'static str> {
-        registry::find::<F, ProcessFn<Args, T>>().map(|function| function.name)
+        let name = registry::find::<F, ProcessFn<Args, T>>().map(|function| function.name);
+        #[cfg(feature = "mpi")]
+        let name = name.or_else(|| super::mpi::find::<F, Args, T>().map(|function| function.name));
+        name
     }
 }
 
@@ -187,6 +193,10 @@ where
         if let Some(function) = registry::find::<F, ThreadFn<Args, T>>() {
             return invoke_with::<_, Args, T>(Body(function.call), call, input);
         }
+        #[cfg(feature = "mpi")]
+        if let Some(function) = super::mpi::find::<F, Args, T>() {
+            return invoke_with::<_, Args, T>(Body(function.call), call, input);
+        }
         Err(
             "`pmap!(..; processes)` was given a function that returns a future but is not a \
              non-generic `#[parallel]` function, so a worker process cannot run it"
@@ -208,9 +218,26 @@ where
 /// `pmap!(f, items; processes ..)` for a function path or closure registered at the call
 /// site as `name`; `f` only gives the types.
 pub fn pmap<F, Args, I>(
-    _types_of: F,
+    types_of: F,
     name: &'static str,
     pool: &'static ProcessPool,
+    items: I,
+    options: super::pmap::MapOptions,
+) -> Map<'static, I, <F::Output as RemoteOutput<F, Args>>::Value>
+where
+    F: Remote<Args>,
+    F::Output: RemoteOutput<F, Args>,
+    Args: ProcessArguments,
+    I: Iterator<Item = Args>,
+{
+    map_registered(types_of, name, pool, items, options)
+}
+
+/// `pmap!(f, items; ..)` on `pool`, a process pool or an MPI pool.
+pub(crate) fn map_registered<F, Args, I, P: Enqueue>(
+    _types_of: F,
+    name: &'static str,
+    pool: &'static P,
     items: I,
     options: super::pmap::MapOptions,
 ) -> Map<'static, I, <F::Output as RemoteOutput<F, Args>>::Value>

@@ -6,9 +6,8 @@
 use std::io;
 
 use super::os::{self, HangUp};
-use super::registry::{find, Call};
+use super::registry::{self, Ran};
 use super::wire::{Answer, Channel, Frame, RecvError};
-use crate::panic;
 
 /// The environment variable that tells a starting program it is a worker, and how to reach
 /// its pool: `fd,parent_pid,max_frame,initializer` (see `spec`).
@@ -38,15 +37,19 @@ pub(crate) fn spec(max_frame: usize, initializer: Option<&str>) -> String {
 }
 
 // Runs in every program that links this crate, before `main`. Anything but a worker returns
-// at once; a worker never returns.
+// at once (with the `mpi` feature, after deciding the program's part in an MPI job:
+// `mpi_pool/launch.rs`); a worker never returns.
 //
 // SAFETY: this runs before `main`, where the standard library's runtime is only partly set
 // up. It reads and removes one environment variable (single-threaded at this point, so the
-// removal races with nothing), and, in a worker, runs the worker loop to completion and
-// exits without returning to the program's start-up code.
+// removal races with nothing), and, in a worker (or an MPI worker rank), runs the worker loop
+// to completion and exits without returning to the program's start-up code.
 #[ctor::ctor(unsafe)]
 fn enter_worker_mode() {
     let Some(spec) = std::env::var_os(ENV) else {
+        // A process worker never takes part in MPI; anything else may be a rank of a job.
+        #[cfg(all(feature = "mpi", target_os = "linux"))]
+        crate::mpi_pool::launch::enter();
         return;
     };
     // A worker's own pools start workers of their own, which must not mistake themselves for
@@ -91,7 +94,7 @@ fn run(spec: Spec) -> i32 {
     let mut channel = Channel::new(stream, spec.max_frame);
     watch_parent(channel.hang_up(), spec.parent);
     if let Some(name) = &spec.initializer {
-        if let Err(message) = initialize(name) {
+        if let Err(message) = registry::initialize(name) {
             let _ = channel.send_init_failed(&message);
             return exit::INIT_FAILED;
         }
@@ -119,14 +122,9 @@ fn reply(channel: &mut Channel, frame: &Frame) -> io::Result<()> {
         Ok(task) => task,
         Err(problem) => return channel.send_answer(frame.id, Answer::Codec(problem)),
     };
-    let Some(entry) = find(task.name) else {
-        return channel.send_answer(frame.id, Answer::Unknown(task.name));
-    };
-    // Under `panic::catch_parts`, a panic prints nothing: its message and location go back
-    // to the pool in the answer.
-    match panic::catch_parts(|| (entry.run)(task.call, task.input)) {
+    match registry::run(task.name, task.call, task.input) {
         // The channel would refuse the frame, and the worker would end on the error.
-        Ok(Ok(output)) if output.len() > channel.max_frame() => {
+        Ran::Done(output) if output.len() > channel.max_frame() => {
             let message = format!(
                 "the result takes {} bytes, over the pool's frame limit of {} bytes",
                 output.len(),
@@ -134,9 +132,10 @@ fn reply(channel: &mut Channel, frame: &Frame) -> io::Result<()> {
             );
             channel.send_answer(frame.id, Answer::Codec(&message))
         }
-        Ok(Ok(output)) => channel.send_answer(frame.id, Answer::Done(&output)),
-        Ok(Err(message)) => channel.send_answer(frame.id, Answer::Codec(&message)),
-        Err((message, location)) => {
+        Ran::Done(output) => channel.send_answer(frame.id, Answer::Done(&output)),
+        Ran::Codec(message) => channel.send_answer(frame.id, Answer::Codec(&message)),
+        Ran::Unknown => channel.send_answer(frame.id, Answer::Unknown(task.name)),
+        Ran::Panicked(message, location) => {
             let location = location.as_deref();
             channel.send_answer(
                 frame.id,
@@ -145,19 +144,6 @@ fn reply(channel: &mut Channel, frame: &Frame) -> io::Result<()> {
                     location,
                 },
             )
-        }
-    }
-}
-
-/// Runs the initializer registered as `name`.
-fn initialize(name: &str) -> Result<(), String> {
-    let entry = find(name).ok_or_else(|| format!("no initializer is registered as `{name}`"))?;
-    match panic::catch_parts(|| (entry.run)(Call::Init, &[])) {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(message)) => Err(message),
-        Err((message, location)) => {
-            let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
-            Err(format!("the initializer panicked{at}: {message}"))
         }
     }
 }

@@ -6,7 +6,7 @@ mod child;
 mod codec;
 mod driver;
 mod os;
-mod registry;
+pub(crate) mod registry;
 mod shared;
 mod spare;
 mod task;
@@ -26,7 +26,8 @@ use self::os::Signal;
 #[doc(hidden)]
 pub use self::registry::{invoke, invoke_initializer, Call, Remote, RemoteEntry, REMOTE_FUNCTIONS};
 use self::shared::{Settings, Shared};
-use self::task::{decode_batch, decode_value, ProcessJob, ProcessTask};
+pub(crate) use self::task::{decode_batch, decode_value};
+pub(crate) use self::task::{ProcessJob, ProcessTask};
 use crate::error::TaskError;
 use crate::future::Future;
 use crate::map::{Chunk, Map, MapOptions, SubmitChunk};
@@ -497,25 +498,7 @@ impl ProcessPool {
             let mut input = self.shared.spare_inputs.take(len);
             args.encode_into(&mut input).map(|()| input)
         });
-        let input = match input {
-            Ok(input) => input,
-            Err(message) => return Future::failed(TaskError::codec(message)),
-        };
-        let timeout = timeout.or(self.task_timeout);
-        let task = ProcessTask::new(name, Call::One, input, decode_value::<R>, timeout);
-        self.enqueue(Arc::new(task))
-    }
-
-    /// Queues `task` unless the pool is broken or shut down, and returns its future.
-    fn enqueue<T: Send + 'static>(&self, task: Arc<ProcessTask<T>>) -> Future<T> {
-        if let Some(error) = self.shared.lifecycle.broken_error() {
-            return Future::failed(error);
-        }
-        let job: Arc<dyn ProcessJob> = task.clone();
-        match self.shared.queue.push(job) {
-            Ok(()) => Future::new(task),
-            Err(_) => Future::failed(TaskError::ShutDown),
-        }
+        self.submit_encoded(name, input, timeout)
     }
 
     /// Runs `function` over `items` (argument tuples) in worker processes, yielding one
@@ -577,27 +560,6 @@ impl ProcessPool {
             .name()
             .unwrap_or("(a function that is not `#[parallel(processes)]`)");
         self.map_encoded(name, codec, items.into_iter(), options)
-    }
-
-    /// Maps the function registered as `name` over `items`, with `codec` for its types.
-    pub(crate) fn map_encoded<A, T, I>(
-        &self,
-        name: &'static str,
-        codec: BatchCodec<A, T>,
-        items: I,
-        options: MapOptions,
-    ) -> Map<'_, I, T>
-    where
-        A: Send + 'static,
-        T: Send + 'static,
-        I: Iterator<Item = A>,
-    {
-        let submit = ProcessChunks {
-            pool: self,
-            name,
-            codec,
-        };
-        Map::new(Box::new(submit), items, self.workers(), options)
     }
 
     /// Stops accepting work, with Python's meaning (see
@@ -766,14 +728,85 @@ impl<A: ProcessArguments, T: ProcessResult> BatchCodec<A, T> {
     }
 }
 
-/// Runs map batches as process tasks.
-struct ProcessChunks<'p, A, T> {
-    pool: &'p ProcessPool,
+/// Where encoded tasks go: a process pool's queue, or an MPI pool's, which runs the same
+/// tasks (registered names, encoded inputs) on the ranks of a job.
+pub(crate) trait Enqueue: Sync + Sized {
+    /// Queues `task` unless the pool is broken or shut down, and returns its future.
+    fn enqueue<T: Send + 'static>(&self, task: Arc<ProcessTask<T>>) -> Future<T>;
+    /// The deadline of every task, counted from when it starts (`None`: none).
+    fn task_timeout(&self) -> Option<Duration>;
+    /// How many workers run tasks at once (what a map's look-ahead is sized by).
+    fn width(&self) -> usize;
+
+    /// Submits a call of the function registered as `name` with its encoded `input` (or the
+    /// message of an encoding that failed), with this task's own deadline (`None`: the
+    /// pool's).
+    fn submit_encoded<R: ProcessResult>(
+        &self,
+        name: &'static str,
+        input: Result<Vec<u8>, String>,
+        timeout: Option<Duration>,
+    ) -> Future<R> {
+        let input = match input {
+            Ok(input) => input,
+            Err(message) => return Future::failed(TaskError::codec(message)),
+        };
+        let timeout = timeout.or(self.task_timeout());
+        let task = ProcessTask::new(name, Call::One, input, decode_value::<R>, timeout);
+        self.enqueue(Arc::new(task))
+    }
+
+    /// Maps the function registered as `name` over `items`, with `codec` for its types.
+    fn map_encoded<A, T, I>(
+        &self,
+        name: &'static str,
+        codec: BatchCodec<A, T>,
+        items: I,
+        options: MapOptions,
+    ) -> Map<'_, I, T>
+    where
+        A: Send + 'static,
+        T: Send + 'static,
+        I: Iterator<Item = A>,
+    {
+        let submit = ProcessChunks {
+            pool: self,
+            name,
+            codec,
+        };
+        Map::new(Box::new(submit), items, self.width(), options)
+    }
+}
+
+impl Enqueue for ProcessPool {
+    fn enqueue<T: Send + 'static>(&self, task: Arc<ProcessTask<T>>) -> Future<T> {
+        if let Some(error) = self.shared.lifecycle.broken_error() {
+            return Future::failed(error);
+        }
+        let job: Arc<dyn ProcessJob> = task.clone();
+        match self.shared.queue.push(job) {
+            Ok(()) => Future::new(task),
+            Err(_) => Future::failed(TaskError::ShutDown),
+        }
+    }
+
+    fn task_timeout(&self) -> Option<Duration> {
+        self.task_timeout
+    }
+
+    fn width(&self) -> usize {
+        self.workers()
+    }
+}
+
+/// Runs map batches as process tasks, on `pool`.
+struct ProcessChunks<'p, P, A, T> {
+    pool: &'p P,
     name: &'static str,
     codec: BatchCodec<A, T>,
 }
 
-impl<A, T: Send + 'static> SubmitChunk<A, T> for ProcessChunks<'_, A, T> {
+impl<P: Enqueue, A, T: Send + 'static> SubmitChunk<A, T> for ProcessChunks<'_, P, A, T> {
     fn submit(&self, items: Vec<A>) -> Future<Chunk<T>> {
         let input = match (self.codec.encode)(&items) {
             Ok(input) => input,
@@ -784,7 +817,7 @@ impl<A, T: Send + 'static> SubmitChunk<A, T> for ProcessChunks<'_, A, T> {
             Call::Batch,
             input,
             self.codec.decode,
-            self.pool.task_timeout,
+            self.pool.task_timeout(),
         );
         self.pool.enqueue(Arc::new(task))
     }

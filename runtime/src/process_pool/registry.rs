@@ -54,6 +54,45 @@ pub(crate) fn find(name: &str) -> Option<&'static RemoteEntry> {
         .copied()
 }
 
+/// How one call of a registered function went, on the worker's side (a process worker's or
+/// an MPI worker rank's), before it is put in a reply.
+pub(crate) enum Ran {
+    /// The encoded output.
+    Done(Vec<u8>),
+    /// The input could not be decoded or the output encoded: the message.
+    Codec(String),
+    /// The call panicked, with this message, at this location if known.
+    Panicked(String, Option<String>),
+    /// No function is registered under the name.
+    Unknown,
+}
+
+/// Runs the function registered as `name` as asked by `call` on encoded `input`. A panic is
+/// caught and prints nothing (`panic::catch_parts`): its message and location are returned.
+pub(crate) fn run(name: &str, call: Call, input: &[u8]) -> Ran {
+    let Some(entry) = find(name) else {
+        return Ran::Unknown;
+    };
+    match panic::catch_parts(|| (entry.run)(call, input)) {
+        Ok(Ok(output)) => Ran::Done(output),
+        Ok(Err(message)) => Ran::Codec(message),
+        Err((message, location)) => Ran::Panicked(message, location),
+    }
+}
+
+/// Runs the initializer registered as `name`; `Err` says why it failed.
+pub(crate) fn initialize(name: &str) -> Result<(), String> {
+    match run(name, Call::Init, &[]) {
+        Ran::Done(_) => Ok(()),
+        Ran::Codec(message) => Err(message),
+        Ran::Unknown => Err(format!("no initializer is registered as `{name}`")),
+        Ran::Panicked(message, location) => {
+            let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
+            Err(format!("the initializer panicked{at}: {message}"))
+        }
+    }
+}
+
 /// A function of an argument tuple: what the worker calls. Implemented for every function and
 /// closure of up to twelve arguments, so that a closure returned as `impl Remote<(A0,)>` keeps
 /// its result type without the expansion having to name it.

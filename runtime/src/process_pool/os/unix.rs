@@ -146,6 +146,17 @@ pub(crate) fn spawn(program: &Path, env: (&str, &str), channel: Stream) -> io::R
     command
         .env(env.0, env.1)
         .stdin(Stdio::from(OwnedFd::from(channel.0)));
+    // In a rank of an MPI job, the launcher's variables would make the worker take itself for
+    // a rank too, and its MPI start-up (its own, or a library's) dies on them ("orte_init
+    // failed"). A worker is no rank: it never sees them.
+    for (name, _) in std::env::vars_os() {
+        let launcher = ["OMPI_", "PMIX_", "PMI_"]
+            .iter()
+            .any(|prefix| name.as_encoded_bytes().starts_with(prefix.as_bytes()));
+        if launcher {
+            command.env_remove(name);
+        }
+    }
     let child = command.spawn()?;
     drop(command); // closes this process's copy of the worker's end
     Ok(Child(child))
