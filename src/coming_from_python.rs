@@ -39,6 +39,27 @@
 //! | a pickling error at run time | a compile error naming the type | derive `Serialize`, `Deserialize` |
 //! | an exception raised in the task | [`TaskError::Panicked`](crate::TaskError::Panicked) with the message, where it was raised, and the worker's process id | as in Python, nothing is printed when a task panics: it is all in the error |
 //!
+//! # `mpi4py.futures`
+//!
+//! With the `mpi` feature (`MpiPool` and `#[parallel(mpi)]`; run the
+//! program as `mpirun -n N ./app`):
+//!
+//! | mpi4py | `parallel` | notes |
+//! |---|---|---|
+//! | `python -m mpi4py.futures script.py` | `mpirun -n N ./app`, nothing else | the crate takes the job over before `main` under any launcher (`mpirun`, `mpiexec`, `srun --mpi=pmix`): rank 0 runs `main`, the others serve; no guard to write |
+//! | `MPIPoolExecutor()` | `MpiPool::world()`, or `#[parallel(mpi)]` on a function | the worker ranks of the job; without a launcher, local worker processes with a notice (`PARALLEL_MPI=require` makes that an error) |
+//! | `MPICommExecutor(comm, root)` | `mpi_manual_mode!()` (or `PARALLEL_MPI=manual`), then `MpiPool::comm_executor()` | for a program that drives MPI itself: the pool on rank 0, `None` on the others once rank 0 is done; on a duplicate of `MPI_COMM_WORLD`, root 0 (another communicator or root: later) |
+//! | `executor.submit(fn, *args)` | `pool.submit(f, (a,))`, or `f(a)` on a `#[parallel(mpi)]` function | a [`Future`](crate::Future) like any other: `as_completed` and `wait` mix it with thread and process futures |
+//! | `executor.map(fn, *its, timeout=, chunksize=, buffersize=, unordered=)` | `pmap!(f, xs, ys; mpi, timeout = "5s", chunksize = 100, ordered = false)`, `pool.map_with(f, items, MapOptions::new().chunksize(100).lookahead(8).ordered(false))` | one `Result` per item; batches are sized automatically without `chunksize` (mpi4py sends one item per message by default) |
+//! | `executor.starmap(fn, iterable)` | `pool.map(f, tuples)` | items are argument tuples already |
+//! | `executor.shutdown(wait=True, cancel_futures=False)` | `pool.shutdown(true, false)` | the ranks serve on until the program ends; the manual mode's pool ends them |
+//! | `executor.num_workers` | `pool.num_workers()` | |
+//! | `initializer=f` | `#[parallel(mpi, initializer = f)]` | once on every worker rank; one that panics breaks the pool (`TaskError::Broken`) |
+//! | `timeout=` | `#[parallel(mpi, timeout = "2s")]`, `MpiPool::builder().task_timeout(d)` | stops waiting; the rank cannot be stopped and finishes the task first |
+//! | `MPIPoolExecutor(max_workers=, python_exe=, mpi_info=)`, `bootup()` (spawned workers) | not offered | static launch only: `MPI_Comm_spawn` measured about 10× slower per task, and hangs its parent when a worker dies |
+//! | `get_comm_workers()` | later | a communicator over the worker ranks, for collectives inside tasks |
+//! | a worker that dies | the job ends, non-zero | MPI is fail-stop, in mpi4py too; `retries` is refused with `mpi` |
+//!
 //! # Decorators
 //!
 //! | Python | `parallel` |

@@ -8,4 +8,8 @@ fn ui() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
     cases.pass("tests/ui/pass/*.rs");
+    // The `mpi` backend's misuses, where the feature is on (without it, `mpi` is refused with
+    // how to enable it).
+    #[cfg(feature = "mpi")]
+    cases.compile_fail("tests/ui/mpi/*.rs");
 }

@@ -40,10 +40,11 @@ use proc_macro::TokenStream;
 /// | `threads = N` | the same with `N` workers |
 /// | `processes` | a pool of worker processes of the function's own (as many as the machine's available parallelism), started on the first call: for CPU-bound work |
 /// | `processes = N` | the same with `N` worker processes |
+/// | `mpi` | the worker ranks of the MPI job the program runs in (feature `mpi`): run it as `mpirun -n N ./app`, rank 0 runs `main` and the other ranks serve, with nothing to set up; without a launcher, local worker processes (see [`MpiPool`](../parallel/struct.MpiPool.html)) |
 /// | `pool = PATH` | a thread pool the program declared, shared by several functions |
 /// | `name = "prefix"` | the worker thread name prefix of the function's own thread pool (default: the function's name) |
-/// | `timeout = "2s"` | per-call deadline (`us`, `ms`, `s`, `m`, `h`), counted from when the call starts running: the future then fails with `TimedOut`. A process is killed and replaced; a thread cannot be stopped, so its body runs on and its value is dropped |
-/// | `initializer = PATH` | a `fn()` run once in each worker of the function's own pool before its first task; in processes, if it panics the pool is broken and every call fails with `Broken` |
+/// | `timeout = "2s"` | per-call deadline (`us`, `ms`, `s`, `m`, `h`), counted from when the call starts running: the future then fails with `TimedOut`. A process is killed and replaced; a thread or an MPI rank cannot be stopped, so its body runs on and its value is dropped |
+/// | `initializer = PATH` | a `fn()` run once in each worker of the function's own pool before its first task (with `mpi`, once on every worker rank); in processes and ranks, if it panics the pool is broken and every call fails with `Broken` |
 /// | `max_tasks_per_child = N` | processes: replace a worker with a fresh process after `N` tasks |
 /// | `retries = N` | processes: run a call again, in a new worker, when its worker dies (not when it panics or times out), up to `N` more times |
 ///
@@ -117,6 +118,22 @@ use proc_macro::TokenStream;
 /// #[parallel(processes = 1)]
 /// fn where_runs() -> u32 { std::process::id() }
 /// ```
+///
+/// `mpi` (feature `mpi`): the function runs on the worker ranks of an MPI job, as it would in
+/// worker processes (arguments and results through serde, the same checks at compile time).
+/// Start the program with a launcher; rank 0 runs `main`, the other ranks become workers
+/// before `main`:
+///
+/// ```text
+/// #[parallel(mpi, timeout = "10m", initializer = load_tables)]
+/// fn simulate(seed: u64) -> Summary { .. }
+///
+/// $ mpirun -n 64 ./app        # or mpiexec, or srun --mpi=pmix
+/// ```
+///
+/// MPI is fail-stop: a rank that dies ends the whole job (so `retries` and
+/// `max_tasks_per_child` are refused with `mpi`), and a `timeout` stops waiting but cannot
+/// stop the rank. Without a launcher the calls run in local worker processes, with a notice.
 ///
 /// # What it keeps, and what it makes
 ///
@@ -283,6 +300,7 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 /// |---|---|
 /// | `threads = N` | run on a pool of `N` threads of this call site's own (started once, kept for the program) |
 /// | `processes` / `processes = N` | run in worker processes of this call site's own (default: available parallelism); `f` must be a function path or a closure whose arguments are typed and which captures nothing |
+/// | `mpi` | run on the worker ranks of the MPI job the program runs in (feature `mpi`; `mpirun -n N ./app`), or without a launcher in local worker processes; `f` as for `processes` |
 /// | `chunksize = N` | `N` items per task; by default batches are sized from the measured cost of items |
 /// | `ordered = false` | yield in completion order (Python's `imap_unordered`) |
 /// | `timeout = "5s"` | a deadline for the whole map, counted from the `pmap!` call: an item not done by then yields `TimedOut` and the map ends |

@@ -84,14 +84,15 @@ fn check_one_pool(settings: &Settings, diag: &mut Diagnostics) {
 // `name` and `initializer` configure a pool that the attribute creates; the default pool
 // and a declared pool are configured where they are built.
 fn check_own_pool_settings(settings: &Settings, diag: &mut Diagnostics) {
-    if let Some(name) = settings
-        .name
-        .as_ref()
-        .filter(|_| settings.processes.is_some() || settings.mpi.is_some())
-    {
+    if let (Some(name), Some((word, _))) = (&settings.name, remote_worker(settings)) {
+        let copies = if word == "mpi" {
+            "MPI ranks"
+        } else {
+            "worker processes"
+        };
         diag.error(
             name.span(),
-            "`name` names the threads of a thread pool; worker processes and ranks are copies of this program: drop `name`",
+            format!("`name` names the threads of a thread pool; {copies} are copies of this program: drop `name`"),
         );
     }
     if settings.threads.is_some() || settings.processes.is_some() || settings.mpi.is_some() {

@@ -81,6 +81,7 @@ struct Shared {
     task_timeout: Option<Duration>,
     /// Whether shutting this pool down ends the manual mode's engine (the pool that
     /// `comm_executor` returned).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     ends_engine: bool,
 }
 
@@ -552,7 +553,7 @@ mod manual {
     use super::{launch, worker, MpiPool, MpiPoolBuilder};
 
     pub(super) fn comm_executor() -> io::Result<Option<MpiPool>> {
-        let refuse = |message: &str| Err(io::Error::new(io::ErrorKind::Other, message.to_owned()));
+        let refuse = |message: &str| Err(io::Error::other(message.to_owned()));
         if !matches!(launch::role(), launch::Role::Manual) {
             return refuse(
                 "`MpiPool::comm_executor` is for the manual mode: write \

@@ -283,11 +283,12 @@ pub(crate) fn answer(id: u64, pid: u32, answer: Answer<'_>) -> Vec<u8> {
     finish(bytes)
 }
 
-/// A worker rank's reply: the task's id, and its outcome (the encoded output and the
-/// worker's process id, or the error). `Err` if the reply is malformed.
-pub(crate) fn reply(
-    mut bytes: Vec<u8>,
-) -> Result<(u64, Result<(Vec<u8>, u32), TaskError>), String> {
+/// What a reply says of its task: the encoded output and the worker's process id, or the
+/// error (the outcome `ProcessJob::finish` takes).
+pub(crate) type Outcome = Result<(Vec<u8>, u32), TaskError>;
+
+/// A worker rank's reply: the task's id, and its outcome. `Err` if the reply is malformed.
+pub(crate) fn reply(mut bytes: Vec<u8>) -> Result<(u64, Outcome), String> {
     let (kind, id, rest) = split_header(&bytes).ok_or("a malformed reply")?;
     let (pid, payload) = rest.split_first_chunk::<4>().ok_or("a malformed reply")?;
     let pid = u32::from_le_bytes(*pid);
@@ -335,8 +336,9 @@ mod tests {
     fn parts_cover_the_message_in_order() {
         let parts: Vec<_> = parts(10, 4).collect();
         assert_eq!(parts, [0..4, 4..8, 8..10]);
-        assert_eq!(super::parts(4, 4).collect::<Vec<_>>(), [0..4]);
-        assert_eq!(super::parts(5, MAX_PART).collect::<Vec<_>>(), [0..5]);
+        let whole = |total, max| super::parts(total, max).collect::<Vec<Range<usize>>>();
+        assert_eq!(whole(4, 4), vec![Range { start: 0, end: 4 }]);
+        assert_eq!(whole(5, MAX_PART), vec![Range { start: 0, end: 5 }]);
         let big = (MAX_PART as u64 * 2 + 3) as usize;
         let split: Vec<_> = super::parts(big, MAX_PART).collect();
         assert_eq!(split.len(), 3);
