@@ -14,10 +14,13 @@
 //! run. `BENCHMARKS.md` reports it.
 //!
 //! Words after `--` choose: `--quick` (fewer samples), `--no-python`, and figure ids or
-//! groups: `threads` (t1–t4), `attribute` (a1–a4), `processes` (p1–p5), e.g.
+//! groups: `threads` (t1–t4), `attribute` (a1–a4), `processes` (p1–p5), `mpi` (m1–m3, with
+//! `--features mpi` under `mpirun`: `mpi.rs`), e.g.
 //! `cargo bench -p parallel-benches --bench compare -- p3 p4`.
 
 mod attribute;
+#[cfg(feature = "mpi")]
+mod mpi;
 mod processes;
 mod support;
 mod threads;
@@ -49,6 +52,13 @@ fn main() {
     if options.runs_group("processes", &["p1", "p2", "p3", "p4", "p5"]) {
         println!("\n## Processes: pools of 2 worker processes");
         rows.extend(processes::run(&options));
+    }
+    if options.runs_group("mpi", &["m1", "m2", "m3"]) {
+        println!("\n## MPI: the worker ranks of this job, beside mpi4py.futures");
+        #[cfg(feature = "mpi")]
+        rows.extend(mpi::run(&options));
+        #[cfg(not(feature = "mpi"))]
+        println!("\n(The MPI figures need `--features mpi`, under `mpirun`: see BENCHMARKS.md)");
     }
     print_summary(&rows);
     println!(

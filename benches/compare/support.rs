@@ -37,6 +37,7 @@ impl Options {
         let group = match &id[..1] {
             "t" => "threads",
             "a" => "attribute",
+            "m" => "mpi",
             _ => "processes",
         };
         self.only.is_empty() || self.only.iter().any(|word| word == id || word == group)
@@ -264,10 +265,20 @@ pub struct Python {
 impl Python {
     /// Runs `benches/python/<script>` with `args`; `--quick` is passed on.
     pub fn run(script: &str, args: &[String], quick: bool) -> Self {
-        // The manifest is `benches/Cargo.toml` (package `parallel-benches`).
-        let path = format!("{}/python/{script}", env!("CARGO_MANIFEST_DIR"));
         let mut command = Command::new("python3");
-        command.arg(path).args(args);
+        command.arg(Self::path(script));
+        Self::run_command(command, script, args, quick)
+    }
+
+    /// The path of `benches/python/<script>`.
+    pub fn path(script: &str) -> String {
+        // The manifest is `benches/Cargo.toml` (package `parallel-benches`).
+        format!("{}/python/{script}", env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// Runs `command` (which runs `script`) with `args`; `--quick` is passed on.
+    pub fn run_command(mut command: Command, script: &str, args: &[String], quick: bool) -> Self {
+        command.args(args);
         if quick {
             command.arg("--quick");
         }
@@ -297,7 +308,7 @@ impl Python {
         python
     }
 
-    fn failed(note: String) -> Self {
+    pub fn failed(note: String) -> Self {
         Self {
             note: Some(note),
             ..Self::default()
@@ -339,15 +350,17 @@ pub enum Peer {
     PyThreadPool,
     PyProcessPool,
     PyMpPool,
+    Mpi4py,
 }
 
-const PEERS: [(Peer, &str); 6] = [
+const PEERS: [(Peer, &str); 7] = [
     (Peer::Rayon, "rayon"),
     (Peer::Threadpool, "threadpool"),
     (Peer::Procspawn, "procspawn"),
     (Peer::PyThreadPool, "Py ThreadPoolExecutor"),
     (Peer::PyProcessPool, "Py ProcessPoolExecutor"),
     (Peer::PyMpPool, "Py mp.Pool"),
+    (Peer::Mpi4py, "mpi4py.futures"),
 ];
 
 /// Whether a figure is a cost (time: lower is better) or a rate (higher is better).

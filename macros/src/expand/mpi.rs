@@ -28,7 +28,6 @@ pub(crate) fn pmap(input: &Pmap, settings: &Settings) -> TokenStream {
 /// An `MpiPool` with `initializer` (an `Option` of its registered name).
 fn pool(initializer: TokenStream) -> RemotePool {
     RemotePool {
-        glue: quote! { mpi },
         ty: quote! { ::parallel::MpiPool },
         make: quote! { ::parallel::__private::mpi::mpi_pool(#initializer) },
     }

@@ -17,10 +17,9 @@ use syn::{Expr, Pat};
 use super::parts;
 use crate::parse::{ParallelFn, Pmap, Settings};
 
-/// The pool a remote backend's expansion makes, and the `__private` module it calls.
+/// The pool a remote backend's expansion makes (the runtime's `submit` and `pmap` take any
+/// pool that runs registered functions).
 pub(super) struct RemotePool {
-    /// `processes` or `mpi`: the `::parallel::__private` module with `submit` and `pmap`.
-    pub(super) glue: TokenStream,
     /// The pool's type.
     pub(super) ty: TokenStream,
     /// The expression that makes the pool (once, in a `LazyLock`).
@@ -43,7 +42,6 @@ pub(crate) fn attribute(
     let retries = retries(settings);
     let initializer = initializer(settings, func);
     let pool = RemotePool {
-        glue: quote! { processes },
         ty: quote! { ::parallel::ProcessPool },
         make: quote! {
             ::parallel::__private::processes::process_pool(#workers, #initializer, #tasks, #retries)
@@ -72,10 +70,9 @@ pub(super) fn remote_attribute(
     let name = func.name();
     let names = &func.names;
     let timeout = parts::timeout(settings);
-    let glue = &pool.glue;
     let submit = parts::submitting_fn(
         func,
-        quote! { ::parallel::__private::#glue::submit::<#name>(#name::__pool(), #timeout, (#(#names,)*)) },
+        quote! { ::parallel::__private::processes::submit::<#name, _>(#name::__pool(), #timeout, (#(#names,)*)) },
     );
     let mut items = pool_fn(pool);
     items.extend(parts::batch_and_call(func));
@@ -224,7 +221,6 @@ pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<usize>) ->
     let workers = parts::count(workers);
     let retries = retries(settings);
     let pool = RemotePool {
-        glue: quote! { processes },
         ty: quote! { ::parallel::ProcessPool },
         make: quote! {
             ::parallel::__private::processes::process_pool(
@@ -274,7 +270,7 @@ pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) 
         ),
     };
     let options = parts::map_options(settings);
-    let RemotePool { glue, ty, make } = pool;
+    let RemotePool { ty, make } = pool;
     let registration = parts::register(
         &[],
         quote! { ::parallel::__private::processes::REMOTE_FUNCTIONS },
@@ -295,7 +291,7 @@ pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) 
         #registration
         static __PARALLEL_POOL: ::parallel::__private::LazyLock<#ty> =
             ::parallel::__private::LazyLock::new(|| #make);
-        ::parallel::__private::#glue::pmap::<_, (#(#shape,)*), _>(
+        ::parallel::__private::processes::pmap::<_, (#(#shape,)*), _, _>(
             #types_of,
             __PARALLEL_NAME,
             ::parallel::__private::LazyLock::force(&__PARALLEL_POOL),

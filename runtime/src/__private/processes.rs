@@ -60,14 +60,24 @@ pub trait Signature {
     const NAME: &'static str;
 }
 
-/// Submits a call of the `#[parallel(processes)]` function `S` with `args`, on `pool`, with
-/// the function's `timeout` if it has one.
-pub fn submit<S: Signature>(
-    pool: &ProcessPool,
+/// A pool that runs registered functions: a [`ProcessPool`], or with the `mpi` feature an
+/// `MpiPool`, whose worker ranks run the same functions. What the expansions of
+/// `#[parallel(processes)]`, `#[parallel(mpi)]` and their `pmap!`s submit to; its methods are
+/// the crate's own (`Enqueue`).
+#[allow(private_bounds)]
+pub trait RemotePool: Enqueue + 'static {}
+
+#[allow(private_bounds)]
+impl<P: Enqueue + 'static> RemotePool for P {}
+
+/// Submits a call of the `#[parallel(processes)]` (or `#[parallel(mpi)]`) function `S` with
+/// `args`, on `pool`, with the function's `timeout` if it has one.
+pub fn submit<S: Signature, P: RemotePool>(
+    pool: &P,
     timeout: Option<Duration>,
     args: S::Args,
 ) -> Future<S::Output> {
-    pool.submit_named::<S::Args, S::Output>(S::NAME, args, timeout)
+    pool.submit_args::<S::Args, S::Output>(S::NAME, args, timeout)
 }
 
 /// The worker-side entry point of the `#[parallel(processes)]` function `S`: runs its
@@ -215,26 +225,9 @@ where
     <F::Output as RemoteOutput<F, Args>>::invoke(func, call, input)
 }
 
-/// `pmap!(f, items; processes ..)` for a function path or closure registered at the call
-/// site as `name`; `f` only gives the types.
-pub fn pmap<F, Args, I>(
-    types_of: F,
-    name: &'static str,
-    pool: &'static ProcessPool,
-    items: I,
-    options: super::pmap::MapOptions,
-) -> Map<'static, I, <F::Output as RemoteOutput<F, Args>>::Value>
-where
-    F: Remote<Args>,
-    F::Output: RemoteOutput<F, Args>,
-    Args: ProcessArguments,
-    I: Iterator<Item = Args>,
-{
-    map_registered(types_of, name, pool, items, options)
-}
-
-/// `pmap!(f, items; ..)` on `pool`, a process pool or an MPI pool.
-pub(crate) fn map_registered<F, Args, I, P: Enqueue>(
+/// `pmap!(f, items; processes ..)` (or `mpi`) for a function path or closure registered at
+/// the call site as `name`, on the call site's `pool`; `f` only gives the types.
+pub fn pmap<F, Args, I, P>(
     _types_of: F,
     name: &'static str,
     pool: &'static P,
@@ -246,6 +239,7 @@ where
     F::Output: RemoteOutput<F, Args>,
     Args: ProcessArguments,
     I: Iterator<Item = Args>,
+    P: RemotePool,
 {
     let codec = BatchCodec::<Args, <F::Output as RemoteOutput<F, Args>>::Value>::of();
     pool.map_encoded(name, codec, items, options.map())

@@ -77,26 +77,9 @@ impl Comm {
         tag: c_int,
     ) -> Sending {
         let requests = parts
-            .map(|part| {
-                let bytes = &buffer[part];
-                // SAFETY: `MPI_REQUEST_NULL` is a valid value to overwrite.
-                let mut request = unsafe { ffi::RSMPI_REQUEST_NULL };
-                // SAFETY: `bytes` lies in `buffer`, which the returned `Sending` owns until the
-                // request completes (`Sending::is_done`, or its `Drop`, which waits); the count
-                // fits a C int (`wire.rs` splits larger messages); the handle is live.
-                unsafe {
-                    ffi::MPI_Isend(
-                        bytes.as_ptr().cast(),
-                        count(bytes.len()),
-                        ffi::RSMPI_UINT8_T,
-                        rank,
-                        tag,
-                        self.raw,
-                        &mut request,
-                    )
-                };
-                request
-            })
+            // SAFETY: each part lies in `buffer`, which the returned `Sending` owns until its
+            // requests complete (`Sending::is_done`, or its `Drop`, which waits).
+            .map(|part| unsafe { self.start_send(&buffer[part], rank, tag) })
             .collect();
         Sending {
             requests,
@@ -106,18 +89,34 @@ impl Comm {
 
     /// Sends `bytes` to `rank` as one message, returning when the buffer may be reused.
     pub(crate) fn send(&self, bytes: &[u8], rank: i32, tag: c_int) {
-        // SAFETY: `bytes` is valid for reads for the whole (blocking) call; the count fits a
-        // C int; the handle is live.
+        // SAFETY: `bytes` outlives the request: it is waited for before this returns.
+        let mut request = unsafe { self.start_send(bytes, rank, tag) };
+        // SAFETY: a live request, which `MPI_Wait` completes and sets to null.
+        unsafe { ffi::MPI_Wait(&mut request, ffi::RSMPI_STATUS_IGNORE) };
+    }
+
+    /// Starts sending `bytes` to `rank` on `tag` (`MPI_Isend`).
+    ///
+    /// # Safety
+    ///
+    /// `bytes` must stay valid, and unchanged, until the returned request completes.
+    unsafe fn start_send(&self, bytes: &[u8], rank: i32, tag: c_int) -> ffi::MPI_Request {
+        // SAFETY: `MPI_REQUEST_NULL` is a valid value to overwrite.
+        let mut request = unsafe { ffi::RSMPI_REQUEST_NULL };
+        // SAFETY: `bytes` stays valid until the request completes (our caller's promise); the
+        // count fits a C int (`wire.rs` splits larger messages); the handle is live.
         unsafe {
-            ffi::MPI_Send(
+            ffi::MPI_Isend(
                 bytes.as_ptr().cast(),
                 count(bytes.len()),
                 ffi::RSMPI_UINT8_T,
                 rank,
                 tag,
                 self.raw,
+                &mut request,
             )
         };
+        request
     }
 
     /// A message with `tag` from any rank, if one has arrived (`MPI_Improbe`): it is then

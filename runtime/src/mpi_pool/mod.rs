@@ -23,9 +23,7 @@ use self::driver::{Engine, Job, PoolState};
 use crate::error::TaskError;
 use crate::future::Future;
 use crate::map::{Map, MapOptions};
-use crate::process_pool::{
-    BatchCodec, Enqueue, ProcessArguments, ProcessPool, ProcessResult, ProcessTask, RemoteFn,
-};
+use crate::process_pool::{Enqueue, ProcessArguments, ProcessPool, ProcessTask, RemoteFn};
 
 /// A pool of the worker ranks of an MPI job (mpi4py's `MPIPoolExecutor`), with the crate's
 /// own [`Future`]s, so that [`as_completed`](crate::as_completed) and [`wait`](crate::wait)
@@ -402,29 +400,7 @@ impl MpiPool {
         Args: ProcessArguments,
         F: RemoteFn<Args>,
     {
-        match function.name() {
-            Some(name) => self.submit_named::<Args, F::Output>(name, args, None),
-            None => Future::failed(TaskError::codec(format!(
-                "`{}` is not a `#[parallel(mpi)]` or `#[parallel(processes)]` function, so no \
-                 worker can find it",
-                std::any::type_name::<F>()
-            ))),
-        }
-    }
-
-    /// Submits a call of the function registered as `name`, with this task's own deadline
-    /// (`None`: the pool's).
-    pub(crate) fn submit_named<Args, R>(
-        &self,
-        name: &'static str,
-        args: Args,
-        timeout: Option<Duration>,
-    ) -> Future<R>
-    where
-        Args: ProcessArguments,
-        R: ProcessResult,
-    {
-        self.submit_encoded(name, args.encode(), timeout)
+        self.submit_fn(function, args, None)
     }
 
     /// Runs `function` over `items` (argument tuples) on the worker ranks, yielding one
@@ -481,10 +457,7 @@ impl MpiPool {
         F: RemoteFn<Args>,
         I: IntoIterator<Item = Args>,
     {
-        let name = function
-            .name()
-            .unwrap_or("(a function that is not `#[parallel(mpi)]`)");
-        self.map_encoded(name, BatchCodec::of(), items.into_iter(), options)
+        self.map_fn(function, items, options)
     }
 
     /// Stops accepting work, with Python's meaning: with `wait`, returns when every task
@@ -589,38 +562,66 @@ mod manual {
 }
 
 impl Shared {
-    fn shutdown(&self, wait: bool, cancel_futures: bool) {
+    /// The engine, this pool's state and its open flag, when it runs on ranks.
+    #[cfg(target_os = "linux")]
+    fn ranks(&self) -> Option<(&Engine, &Arc<PoolState>, &std::sync::Mutex<bool>)> {
         match &self.backend {
-            #[cfg(target_os = "linux")]
             Backend::Ranks {
                 engine,
                 state,
                 open,
-            } => {
-                *crate::sync::lock(open) = false;
-                if cancel_futures {
-                    engine.cancel_queued(state.lifecycle.id());
-                }
-                if wait && !engine.is_driver_thread() {
-                    state.lifecycle.wait_for_workers(None);
-                }
-                if self.ends_engine {
-                    launch::end_engine_now();
-                }
+            } => Some((engine, state, open)),
+            _ => None,
+        }
+    }
+
+    /// Refuses new tasks; with `cancel_futures`, cancels those not yet sent to a rank.
+    fn close(&self, cancel_futures: bool) {
+        #[cfg(target_os = "linux")]
+        if let Some((engine, state, open)) = self.ranks() {
+            *crate::sync::lock(open) = false;
+            if cancel_futures {
+                engine.cancel_queued(state.lifecycle.id());
             }
-            Backend::Local(pool) => pool.shutdown(wait, cancel_futures),
-            Backend::Unusable(_) => {}
+        }
+        if let Backend::Local(pool) = &self.backend {
+            pool.shutdown(false, cancel_futures);
+        }
+    }
+
+    /// Waits until every task of this pool is done (not from the driver's own thread, where
+    /// a done-callback runs: the driver could not finish them meanwhile).
+    fn wait(&self) {
+        #[cfg(target_os = "linux")]
+        if let Some((engine, state, _)) = self.ranks() {
+            if !engine.is_driver_thread() {
+                state.lifecycle.wait_for_workers(None);
+            }
+        }
+        if let Backend::Local(pool) = &self.backend {
+            pool.shutdown(true, false);
+        }
+    }
+
+    fn shutdown(&self, wait: bool, cancel_futures: bool) {
+        self.close(cancel_futures);
+        if wait {
+            self.wait();
+        }
+        #[cfg(target_os = "linux")]
+        if self.ends_engine {
+            launch::end_engine_now();
         }
     }
 }
 
 impl crate::exit::AtExit for Shared {
     fn close(&self) {
-        self.shutdown(false, false);
+        Shared::close(self, false);
     }
 
     fn wait(&self) {
-        self.shutdown(true, false);
+        Shared::wait(self);
     }
 }
 
@@ -632,30 +633,7 @@ impl Enqueue for MpiPool {
                 engine,
                 state,
                 open,
-            } => {
-                if let Some(error) = state.lifecycle.broken_error() {
-                    return Future::failed(error);
-                }
-                {
-                    let open = crate::sync::lock(open);
-                    if !*open {
-                        return Future::failed(TaskError::ShutDown);
-                    }
-                    state.lifecycle.count_in();
-                }
-                let job = Job {
-                    task: task.clone(),
-                    pool: Arc::clone(state),
-                    rank: None,
-                };
-                match engine.push(job) {
-                    Ok(()) => Future::new(task),
-                    Err(_) => {
-                        state.lifecycle.count_out();
-                        Future::failed(TaskError::ShutDown)
-                    }
-                }
-            }
+            } => enqueue_on_ranks(engine, state, open, task),
             Backend::Local(pool) => pool.enqueue(task),
             Backend::Unusable(reason) => Future::failed(TaskError::broken(reason.clone())),
         }
@@ -667,6 +645,41 @@ impl Enqueue for MpiPool {
 
     fn width(&self) -> usize {
         self.num_workers().max(1)
+    }
+}
+
+/// Queues `task` for the worker ranks, counted in its pool (`state`) unless the pool is
+/// broken or shut down.
+#[cfg(target_os = "linux")]
+fn enqueue_on_ranks<T: Send + 'static>(
+    engine: &Engine,
+    state: &Arc<PoolState>,
+    open: &std::sync::Mutex<bool>,
+    task: Arc<ProcessTask<T>>,
+) -> Future<T> {
+    if let Some(error) = state.lifecycle.broken_error() {
+        return Future::failed(error);
+    }
+    {
+        // Counted in under the lock that `shutdown` closes under, so a `shutdown(wait)` that
+        // sees the pool open waits for this task.
+        let open = crate::sync::lock(open);
+        if !*open {
+            return Future::failed(TaskError::ShutDown);
+        }
+        state.lifecycle.count_in();
+    }
+    let job = Job {
+        task: task.clone(),
+        pool: Arc::clone(state),
+        rank: None,
+    };
+    match engine.push(job) {
+        Ok(()) => Future::new(task),
+        Err(_) => {
+            state.lifecycle.count_out();
+            Future::failed(TaskError::ShutDown)
+        }
     }
 }
 

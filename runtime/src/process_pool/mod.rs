@@ -101,14 +101,6 @@ pub struct ProcessPool {
     task_timeout: Option<Duration>,
 }
 
-/// The error of a call of `F` that no worker could find.
-fn not_registered<F>() -> TaskError {
-    TaskError::codec(format!(
-        "`{}` is not a `#[parallel(processes)]` function, so no worker process can find it",
-        std::any::type_name::<F>()
-    ))
-}
-
 /// Settings for a [`ProcessPool`], from [`ProcessPool::builder`].
 ///
 /// | setting | default | Python |
@@ -475,30 +467,7 @@ impl ProcessPool {
     where
         Args: ProcessArguments,
     {
-        match function.name() {
-            Some(name) => self.submit_named::<Args, F::Output>(name, args, timeout),
-            None => Future::failed(not_registered::<F>()),
-        }
-    }
-
-    /// Submits a call of the function registered as `name`, with this task's own deadline
-    /// (`None`: the pool's).
-    pub(crate) fn submit_named<Args, R>(
-        &self,
-        name: &'static str,
-        args: Args,
-        timeout: Option<Duration>,
-    ) -> Future<R>
-    where
-        Args: ProcessArguments,
-        R: ProcessResult,
-    {
-        // Sized first, so that a large input lands in a spare buffer (see `spare.rs`).
-        let input = args.encoded_len().and_then(|len| {
-            let mut input = self.shared.spare_inputs.take(len);
-            args.encode_into(&mut input).map(|()| input)
-        });
-        self.submit_encoded(name, input, timeout)
+        self.submit_fn(function, args, timeout)
     }
 
     /// Runs `function` over `items` (argument tuples) in worker processes, yielding one
@@ -554,12 +523,7 @@ impl ProcessPool {
         F: RemoteFn<Args>,
         I: IntoIterator<Item = Args>,
     {
-        let codec = BatchCodec::of();
-        // An unregistered function's batches fail in the worker, which has no such name.
-        let name = function
-            .name()
-            .unwrap_or("(a function that is not `#[parallel(processes)]`)");
-        self.map_encoded(name, codec, items.into_iter(), options)
+        self.map_fn(function, items, options)
     }
 
     /// Stops accepting work, with Python's meaning (see
@@ -738,6 +702,67 @@ pub(crate) trait Enqueue: Sync + Sized {
     /// How many workers run tasks at once (what a map's look-ahead is sized by).
     fn width(&self) -> usize;
 
+    /// Encodes an argument tuple (a process pool into a spare buffer, `spare.rs`).
+    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String> {
+        args.encode()
+    }
+
+    /// Submits a call of `function` with `args`, with this task's own deadline (`None`: the
+    /// pool's). A function that is not registered fails at once: no worker could find it.
+    fn submit_fn<Args, F>(
+        &self,
+        function: F,
+        args: Args,
+        timeout: Option<Duration>,
+    ) -> Future<F::Output>
+    where
+        Args: ProcessArguments,
+        F: RemoteFn<Args>,
+    {
+        match function.name() {
+            Some(name) => self.submit_args::<Args, F::Output>(name, args, timeout),
+            None => Future::failed(TaskError::codec(format!(
+                "`{}` is not a `#[parallel(processes)]` or `#[parallel(mpi)]` function, so no \
+                 worker can find it",
+                std::any::type_name::<F>()
+            ))),
+        }
+    }
+
+    /// Submits a call of the function registered as `name` with `args`, with this task's own
+    /// deadline (`None`: the pool's).
+    fn submit_args<Args, R>(
+        &self,
+        name: &'static str,
+        args: Args,
+        timeout: Option<Duration>,
+    ) -> Future<R>
+    where
+        Args: ProcessArguments,
+        R: ProcessResult,
+    {
+        self.submit_encoded(name, self.encode_input(&args), timeout)
+    }
+
+    /// Maps `function` over `items` (argument tuples).
+    fn map_fn<Args, F, I>(
+        &self,
+        function: F,
+        items: I,
+        options: MapOptions,
+    ) -> Map<'_, I::IntoIter, F::Output>
+    where
+        Args: ProcessArguments,
+        F: RemoteFn<Args>,
+        I: IntoIterator<Item = Args>,
+    {
+        // An unregistered function's batches fail in the worker, which has no such name.
+        let name = function.name().unwrap_or(
+            "(a function that is neither `#[parallel(processes)]` nor `#[parallel(mpi)]`)",
+        );
+        self.map_encoded(name, BatchCodec::of(), items.into_iter(), options)
+    }
+
     /// Submits a call of the function registered as `name` with its encoded `input` (or the
     /// message of an encoding that failed), with this task's own deadline (`None`: the
     /// pool's).
@@ -796,6 +821,14 @@ impl Enqueue for ProcessPool {
 
     fn width(&self) -> usize {
         self.workers()
+    }
+
+    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String> {
+        // Sized first, so that a large input lands in a spare buffer (see `spare.rs`).
+        args.encoded_len().and_then(|len| {
+            let mut input = self.shared.spare_inputs.take(len);
+            args.encode_into(&mut input).map(|()| input)
+        })
     }
 }
 
