@@ -65,6 +65,21 @@
 //! assert_eq!(sums, [10, 10, 10]);
 //! ```
 //!
+//! # Many machines
+//!
+//! With the `mpi` feature, `#[parallel(mpi)]`, `pmap!(f, items; mpi)` and `MpiPool` run the
+//! same calls on the ranks of an MPI job, returning the same futures. Start the program with
+//! a launcher, `mpirun -n 4 ./app` (or `mpiexec`, or `srun --mpi=pmix`): rank 0 runs `main`,
+//! the other ranks serve before `main`, with nothing to set up. Without a launcher the calls
+//! run in local worker processes. MPI is fail-stop: a rank that dies ends the whole job.
+//!
+//! ```text
+//! #[parallel(mpi)]
+//! fn simulate(seed: u64) -> f64 { /* … */ }
+//!
+//! let total: f64 = pmap!(simulate, 0..10_000).map(Result::unwrap).sum();
+//! ```
+//!
 //! # Pools, without macros
 //!
 //! [`ThreadPool`] and [`ProcessPool`] are Python's `ThreadPoolExecutor` and

@@ -303,6 +303,35 @@ fn shutdown_cancels_the_queued_work_and_refuses_more() {
     assert_eq!(nap(0).result_timeout(PATIENCE), Ok(0), "other pools go on");
 }
 
+/// The launcher's variables a process sees.
+fn launcher_variables() -> Vec<String> {
+    std::env::vars()
+        .map(|(name, _)| name)
+        .filter(|name| ["OMPI_", "PMIX_", "PMI_"].iter().any(|prefix| name.starts_with(prefix)))
+        .collect()
+}
+
+#[parallel(processes = 1)]
+fn launcher_variables_in_a_worker_process() -> Vec<String> {
+    launcher_variables()
+}
+
+#[test]
+fn worker_processes_of_a_rank_inherit_no_launcher_variables() {
+    if under_mpi() {
+        assert!(!launcher_variables().is_empty(), "rank 0 has them");
+    }
+    let seen = launcher_variables_in_a_worker_process().result_timeout(PATIENCE);
+    assert_eq!(seen, Ok(Vec::new()));
+}
+
+#[test]
+fn pools_are_send_and_sync() {
+    fn is_send_sync<T: Send + Sync>() {}
+    is_send_sync::<MpiPool>();
+    is_send_sync::<parallel::MpiPoolBuilder>();
+}
+
 #[test]
 fn an_eight_megabyte_argument_round_trips() {
     #[parallel(mpi)]

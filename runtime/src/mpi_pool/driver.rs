@@ -4,6 +4,7 @@
 //! come. The protocol is in `README.md` beside this file.
 
 use std::collections::VecDeque;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::{self, JoinHandle, ThreadId};
@@ -88,7 +89,15 @@ impl Engine {
         let driver = Arc::clone(&engine);
         let handle = thread::Builder::new()
             .name("parallel-mpi".into())
-            .spawn(move || drive(&driver, mode, &ready))?;
+            .spawn(move || {
+                // User code the driver runs (decoding, callbacks, late values' `Drop`) is
+                // caught where it runs; a panic here is the crate's own bug, and a root that
+                // can no longer serve its ranks must not leave them, or the launcher, waiting.
+                let driven = panic::catch_unwind(AssertUnwindSafe(|| drive(&driver, mode, &ready)));
+                if driven.is_err() {
+                    fatal("the driver thread panicked");
+                }
+            })?;
         let _ = engine.thread_id.set(handle.thread().id());
         *lock(&engine.thread) = Some(handle);
         // The driver duplicates the communicator (collective with the worker ranks) before
