@@ -307,7 +307,11 @@ fn shutdown_cancels_the_queued_work_and_refuses_more() {
 fn launcher_variables() -> Vec<String> {
     std::env::vars()
         .map(|(name, _)| name)
-        .filter(|name| ["OMPI_", "PMIX_", "PMI_"].iter().any(|prefix| name.starts_with(prefix)))
+        .filter(|name| {
+            ["OMPI_", "PMIX_", "PMI_"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+        })
         .collect()
 }
 
