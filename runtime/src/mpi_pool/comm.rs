@@ -178,22 +178,25 @@ impl Incoming {
         }
     }
 
-    /// Receives the message (`MPI_Mrecv`), appending its bytes to `into`.
+    /// Receives the message (`MPI_Mrecv`), appending its bytes to `into` (straight into its
+    /// spare capacity: no zeroing first).
     pub(crate) fn receive_into(mut self, into: &mut Vec<u8>) {
-        let start = into.len();
-        into.resize(start + self.len, 0);
-        let bytes = &mut into[start..];
-        // SAFETY: `bytes` is valid for writes of `len` bytes, the probed message's length;
-        // `message` came from a probe and is received once (this consumes `self`).
+        into.reserve(self.len);
+        let spare = into.spare_capacity_mut();
+        // SAFETY: `spare` is valid for writes of at least `len` bytes (reserved above), the
+        // probed message's length; `message` came from a probe and is received once (this
+        // consumes `self`); MPI writes exactly `len` bytes of a message of that length.
         unsafe {
             ffi::MPI_Mrecv(
-                bytes.as_mut_ptr().cast(),
-                count(bytes.len()),
+                spare.as_mut_ptr().cast(),
+                count(self.len),
                 ffi::RSMPI_UINT8_T,
                 &mut self.message,
                 ffi::RSMPI_STATUS_IGNORE,
-            )
-        };
+            );
+            // SAFETY: the receive above initialised the `len` bytes after the old length.
+            into.set_len(into.len() + self.len);
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::{self, JoinHandle, ThreadId};
@@ -14,7 +15,8 @@ use super::comm::{Comm, Incoming, Sending, TO_ROOT, TO_WORKER};
 use super::wire;
 use crate::error::{Deadline, TaskError};
 use crate::pool::lifecycle::Lifecycle;
-use crate::process_pool::ProcessJob;
+use crate::process_pool::{ProcessJob, SpareInputs};
+use crate::spin::{spin_until, SPIN_FOR};
 use crate::sync::lock;
 
 /// What an `MpiPool` handle shares with the tasks it queued: its id, whether it is broken
@@ -55,10 +57,15 @@ pub(crate) enum Mode {
 /// thread that serves it.
 pub(crate) struct Engine {
     queue: Mutex<Queue>,
+    /// How many jobs are queued, kept beside the queue (written under its lock), so that an
+    /// idle driver can poll for work without taking the lock.
+    queued: AtomicUsize,
     /// The driver sleeps here when it has nothing to do, or between polls.
     wake: Condvar,
     /// The worker ranks (every rank but the root), in order.
     ranks: Vec<i32>,
+    /// Buffers of finished large inputs, for the next ones (`process_pool/spare.rs`).
+    pub(crate) spare_inputs: SpareInputs,
     thread: Mutex<Option<JoinHandle<()>>>,
     thread_id: OnceLock<ThreadId>,
 }
@@ -80,8 +87,10 @@ impl Engine {
                 open: true,
                 sleeping: false,
             }),
+            queued: AtomicUsize::new(0),
             wake: Condvar::new(),
             ranks,
+            spare_inputs: SpareInputs::default(),
             thread: Mutex::new(None),
             thread_id: OnceLock::new(),
         });
@@ -123,6 +132,7 @@ impl Engine {
             return Err(job);
         }
         queue.jobs.push_back(job);
+        self.queued.store(queue.jobs.len(), Ordering::Release);
         if queue.sleeping {
             queue.sleeping = false;
             self.wake.notify_one();
@@ -174,15 +184,21 @@ impl Engine {
     /// has room.
     fn next_job(&self, room: bool) -> Option<Job> {
         let mut queue = lock(&self.queue);
-        match queue.jobs.front() {
+        let job = match queue.jobs.front() {
             Some(job) if job.rank.is_some() || room => queue.jobs.pop_front(),
             _ => None,
-        }
+        };
+        self.queued.store(queue.jobs.len(), Ordering::Release);
+        job
     }
 
     /// With nothing in flight: sleeps until a job comes (`true`) or the engine is stopped and
-    /// drained (`false`).
+    /// drained (`false`). It polls for a job first, briefly (`spin.rs`): a caller that takes
+    /// one result and submits the next task then costs no wake-up.
     fn idle(&self) -> bool {
+        if spin_until(SPIN_FOR, || self.queued.load(Ordering::Acquire) > 0) {
+            return true;
+        }
         let mut queue = lock(&self.queue);
         loop {
             if !queue.jobs.is_empty() {
@@ -287,7 +303,7 @@ fn drive(engine: &Engine, mode: Mode, ready: &mpsc::Sender<()>) {
         let mut moved = dispatch(engine, &comm, &mut ranks, &mut sends, &mut next_id);
         sends.retain_mut(|sending| !sending.is_done());
         while let Some(incoming) = comm.poll(TO_ROOT) {
-            take_reply(&comm, incoming, &mut ranks);
+            take_reply(engine, &comm, incoming, &mut ranks);
             moved = true;
         }
         expire(&ranks, Instant::now());
@@ -369,7 +385,7 @@ fn dispatch(
 /// Takes one reply and finishes its task. Ranks answer in the order they were sent tasks, so
 /// a reply for any other task is a broken protocol, which no task can be blamed for: the job
 /// ends (`fatal`).
-fn take_reply(comm: &Comm, incoming: Incoming, ranks: &mut [Rank]) {
+fn take_reply(engine: &Engine, comm: &Comm, incoming: Incoming, ranks: &mut [Rank]) {
     let source = incoming.source;
     let bytes = wire::receive(comm, incoming, TO_ROOT).unwrap_or_else(|problem| fatal(&problem));
     let (id, outcome) = wire::reply(bytes).unwrap_or_else(|problem| fatal(&problem));
@@ -391,8 +407,14 @@ fn take_reply(comm: &Comm, incoming: Incoming, ranks: &mut [Rank]) {
     if let Err(TaskError::Broken { reason }) = &outcome {
         done.job.pool.lifecycle.break_pool(|| reason.clone());
     }
+    let input = done.job.task.take_input();
     done.job.task.finish(outcome);
     done.job.settle();
+    // The send finished before the reply came, so this is the last reference, unless the
+    // `Sending` that held it has not been reaped yet (then the buffer is simply dropped).
+    if let Some(input) = input.and_then(Arc::into_inner) {
+        engine.spare_inputs.give(input);
+    }
 }
 
 /// Fails each running task whose deadline has passed. Its rank runs on (MPI cannot stop
@@ -410,7 +432,7 @@ fn expire(ranks: &[Rank], now: Instant) {
 }
 
 /// The wait between polls while tasks are in flight: spin (yielding the core) for
-/// `crate::spin::SPIN_FOR`, then sleep for a time that doubles from `FIRST_NAP` up to
+/// `SPIN_FOR`, then sleep for a time that doubles from `FIRST_NAP` up to
 /// `LAST_NAP`, starting again from a spin as soon as anything moves.
 ///
 /// This is the backoff of a poll, not synchronisation: MPI has no way to wake a thread that
@@ -438,7 +460,7 @@ impl Backoff {
             self.nap = FIRST_NAP;
             Instant::now()
         });
-        if since.elapsed() < crate::spin::SPIN_FOR {
+        if since.elapsed() < SPIN_FOR {
             thread::yield_now();
             return;
         }

@@ -639,6 +639,15 @@ impl Enqueue for MpiPool {
         }
     }
 
+    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String> {
+        match &self.shared.backend {
+            #[cfg(target_os = "linux")]
+            Backend::Ranks { engine, .. } => engine.spare_inputs.encode(args),
+            Backend::Local(pool) => pool.encode_input(args),
+            Backend::Unusable(_) => args.encode(),
+        }
+    }
+
     fn task_timeout(&self) -> Option<Duration> {
         self.shared.task_timeout
     }

@@ -51,10 +51,24 @@ pub(crate) fn parts(total: usize, max: usize) -> impl Iterator<Item = Range<usiz
 /// Receives the whole message that `first` begins, taking its further parts from the same
 /// rank on `tag`. `Err` if its length field makes no sense.
 pub(crate) fn receive(comm: &Comm, first: Incoming, tag: i32) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    receive_into(comm, first, tag, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// As `receive`, into `bytes` (cleared first), whose capacity a worker rank keeps from one
+/// task to the next: the first touch of freshly mapped memory costs a page fault per 4 KiB,
+/// which for a large input costs more than receiving it.
+pub(crate) fn receive_into(
+    comm: &Comm,
+    first: Incoming,
+    tag: i32,
+    bytes: &mut Vec<u8>,
+) -> Result<(), String> {
     let source = first.source;
-    let mut bytes = Vec::with_capacity(first.len);
-    first.receive_into(&mut bytes);
-    let total = total_of(&bytes)?;
+    bytes.clear();
+    first.receive_into(bytes);
+    let total = total_of(bytes)?;
     if total < bytes.len() {
         return Err(format!(
             "a message says it is {total} bytes long, but its first part has {}",
@@ -67,9 +81,9 @@ pub(crate) fn receive(comm: &Comm, first: Incoming, tag: i32) -> Result<Vec<u8>,
         if next.len == 0 || bytes.len() + next.len > total {
             return Err("a message's parts do not add up to its length".to_owned());
         }
-        next.receive_into(&mut bytes);
+        next.receive_into(bytes);
     }
-    Ok(bytes)
+    Ok(())
 }
 
 fn total_of(bytes: &[u8]) -> Result<usize, String> {

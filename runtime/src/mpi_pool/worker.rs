@@ -12,15 +12,21 @@ use super::comm::{self, Comm, TO_ROOT, TO_WORKER};
 use super::wire::{self, Answer, Request, Task};
 use crate::process_pool::registry::{self, Ran};
 
+/// The largest receive buffer a rank keeps between tasks (as a process worker does).
+const KEEP: usize = 64 << 20;
+
 /// Serves tasks from `root` on `comm` until it says `STOP`.
 pub(crate) fn serve(comm: &Comm, root: i32) {
     let pid = std::process::id();
     // Each initializer this rank has run, and how that went: an initializer runs once per
     // rank, before the first task of a pool that names it.
     let mut initialized: HashMap<String, Result<(), String>> = HashMap::new();
+    let mut bytes = Vec::new();
     loop {
         let first = comm.wait_from(root, TO_WORKER);
-        let bytes = wire::receive(comm, first, TO_WORKER).unwrap_or_else(|problem| fatal(&problem));
+        if let Err(problem) = wire::receive_into(comm, first, TO_WORKER, &mut bytes) {
+            fatal(&problem);
+        }
         let reply = match wire::request(&bytes) {
             Ok(Request::Stop) => return,
             Ok(Request::Task(id, task)) => {
@@ -41,6 +47,9 @@ pub(crate) fn serve(comm: &Comm, root: i32) {
             Err(problem) => fatal(problem),
         };
         wire::send_now(comm, &reply, root, TO_ROOT);
+        if bytes.capacity() > KEEP {
+            bytes = Vec::new();
+        }
     }
 }
 

@@ -26,6 +26,8 @@ use self::os::Signal;
 #[doc(hidden)]
 pub use self::registry::{invoke, invoke_initializer, Call, Remote, RemoteEntry, REMOTE_FUNCTIONS};
 use self::shared::{Settings, Shared};
+#[cfg(all(feature = "mpi", target_os = "linux"))]
+pub(crate) use self::spare::SpareInputs;
 pub(crate) use self::task::{decode_batch, decode_value};
 pub(crate) use self::task::{ProcessJob, ProcessTask};
 use crate::error::TaskError;
@@ -702,10 +704,9 @@ pub(crate) trait Enqueue: Sync + Sized {
     /// How many workers run tasks at once (what a map's look-ahead is sized by).
     fn width(&self) -> usize;
 
-    /// Encodes an argument tuple (a process pool into a spare buffer, `spare.rs`).
-    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String> {
-        args.encode()
-    }
+    /// Encodes an argument tuple into a buffer of its exact size, measured first (a spare
+    /// buffer of an earlier task when one fits: `spare.rs`).
+    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String>;
 
     /// Submits a call of `function` with `args`, with this task's own deadline (`None`: the
     /// pool's). A function that is not registered fails at once: no worker could find it.
@@ -824,11 +825,7 @@ impl Enqueue for ProcessPool {
     }
 
     fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String> {
-        // Sized first, so that a large input lands in a spare buffer (see `spare.rs`).
-        args.encoded_len().and_then(|len| {
-            let mut input = self.shared.spare_inputs.take(len);
-            args.encode_into(&mut input).map(|()| input)
-        })
+        self.shared.spare_inputs.encode(args)
     }
 }
 

@@ -9,6 +9,7 @@
 
 use std::sync::Mutex;
 
+use super::codec::ProcessArguments;
 use crate::sync::lock;
 
 /// Inputs up to this size get a buffer of their own.
@@ -42,6 +43,13 @@ impl SpareInputs {
             }
         }
         Vec::with_capacity(len)
+    }
+
+    /// `args` encoded into a buffer of its exact size, measured first: a spare one when large.
+    pub(crate) fn encode<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String> {
+        let mut input = self.take(args.encoded_len()?);
+        args.encode_into(&mut input)?;
+        Ok(input)
     }
 
     /// Keeps `buffer` for a later input if it is large and there is room for it.
