@@ -52,6 +52,24 @@ use crate::process_pool::{Enqueue, ProcessArguments, ProcessPool, ProcessTask, R
 /// [`TaskError::TimedOut`]) but cannot stop the rank running the task, which finishes it and
 /// only then takes the next one.
 ///
+/// # Ranks and cores
+///
+/// Each worker rank runs one task at a time; the root keeps several in flight per rank, so
+/// a rank never waits for the root between tasks. An idle rank waits inside MPI's receive,
+/// which OpenMPI and MPICH implement by polling: it keeps its core busy while the job runs,
+/// as MPI programs do, so give the job a core per rank. Rank 0's driver polls only while
+/// tasks are in flight, backing off to a nap of at most a millisecond, and sleeps when there
+/// are none.
+///
+/// # The end of the job
+///
+/// When `main` returns, the work submitted to the pools is waited for (as for every pool of
+/// the crate), then the worker ranks are told to stop and `MPI_Finalize` runs, on the main
+/// thread, which initialised MPI. `std::process::exit` from another thread does the same on
+/// that thread (OpenMPI and MPICH accept it). Called from a done-callback of an MPI future,
+/// which runs on the pool's driver thread, it ends rank 0 without `MPI_Finalize`: the
+/// launcher then reports the job as failed.
+///
 /// # Examples
 ///
 /// ```
