@@ -54,10 +54,23 @@
 //! | `executor.starmap(fn, iterable)` | `pool.map(f, tuples)` | items are argument tuples already |
 //! | `executor.shutdown(wait=True, cancel_futures=False)` | `pool.shutdown(true, false)` | the ranks serve on until the program ends; the manual mode's pool ends them |
 //! | `executor.num_workers` | `pool.num_workers()` | |
-//! | `initializer=f` | `#[parallel(mpi, initializer = f)]` | once on every worker rank; one that panics breaks the pool (`TaskError::Broken`) |
+//! | `executor.bootup(wait=True)` | nothing to write | the worker ranks serve before `main` starts |
+//! | `with MPIPoolExecutor() as executor:` | `{ let pool = MpiPool::world(); … }` | dropping the pool is `shutdown(wait=True)` |
+//! | `MPIPoolExecutor(max_workers=n)`, `MPI4PY_FUTURES_MAX_WORKERS` | `mpirun -n N` (N − 1 worker ranks), `pool.num_workers()` | the job's size is the launcher's: every rank but 0 serves |
+//! | `initializer=f, initargs=(a,)` | `#[parallel(mpi, initializer = f)]` | once on every worker rank; one that panics breaks the pool (`TaskError::Broken`); `f` takes no arguments (it may read a `static` or the environment) |
 //! | `timeout=` | `#[parallel(mpi, timeout = "2s")]`, `MpiPool::builder().task_timeout(d)` | stops waiting; the rank cannot be stopped and finishes the task first |
 //! | `MPIPoolExecutor(max_workers=, python_exe=, mpi_info=)`, `bootup()` (spawned workers) | not offered | static launch only: `MPI_Comm_spawn` measured about 10× slower per task, and hangs its parent when a worker dies |
 //! | `get_comm_workers()` | later | a communicator over the worker ranks, for collectives inside tasks |
+//! | `MPIPoolExecutor(globals=, main=, path=, wdir=, env=)` | not needed | every rank runs this same program, in the directory and environment the launcher gives it (`mpirun -wdir DIR -x NAME`) |
+//! | `use_pkl5=True`, `MPI4PY_FUTURES_USE_PKL5` | nothing to write | a message over 2³¹ − 1 bytes is always split in parts |
+//! | `backoff=`, `MPI4PY_FUTURES_BACKOFF` | nothing to write | rank 0's driver spins briefly, then backs off to naps of at most 1 ms while tasks are in flight, and sleeps when none are; worker ranks wait inside MPI |
+//! | `python -m mpi4py.futures.server` (client and server jobs) | not offered | one job: rank 0 is the client |
+//! | `mpi4py.futures.ThreadPoolExecutor`, `ProcessPoolExecutor` (its aliases of `MPIPoolExecutor`) | `MpiPool` | the crate's [`ThreadPool`](crate::ThreadPool) and [`ProcessPool`](crate::ProcessPool) are local, as in `concurrent.futures` |
+//! | `Future`, `wait`, `as_completed`, `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED` | [`Future`](crate::Future), [`wait`](crate::wait), [`as_completed`](crate::as_completed), [`ReturnWhen`](crate::ReturnWhen) | the same as for threads and processes (above) |
+//! | `CancelledError`, `TimeoutError`, `BrokenExecutor` | [`TaskError::Cancelled`](crate::TaskError::Cancelled), [`TaskError::TimedOut`](crate::TaskError::TimedOut), [`TaskError::Broken`](crate::TaskError::Broken) | `Broken`: a failed initializer, or `PARALLEL_MPI=require` with no MPI job |
+//! | `InvalidStateError` | none | a [`Promise`](crate::Promise) is consumed by completing it, so a second completion does not compile |
+//! | `mpi4py.futures.collect(fs)` | [`wait(&fs, None, ReturnWhen::AllCompleted)`](crate::wait), then each `result()`; or `.await` each | |
+//! | `mpi4py.futures.compose(future, resulthook, excepthook)` | [`future.add_done_callback(\|outcome\| …)`](crate::Future::add_done_callback), or `.await` and map the `Result` | a callback of an MPI future runs on the pool's driver thread: keep it short |
 //! | a worker that dies | the job ends, non-zero | MPI is fail-stop, in mpi4py too; `retries` is refused with `mpi` |
 //!
 //! # Decorators

@@ -169,6 +169,20 @@ pub use parallel_macros::pmap;
 
 pub use parallel_runtime::as_completed;
 pub use parallel_runtime::default_pool;
+/// The MPI binding (rsmpi) under the `mpi` backend (feature `mpi`, Linux only), for a program
+/// that drives MPI itself in the manual mode ([`mpi_manual_mode!`]): initialising MPI through
+/// it initialises the MPI that [`MpiPool::comm_executor`] serves on.
+///
+/// # Examples
+///
+/// ```
+/// use parallel::mpi::Threading;
+///
+/// // The pool's driver calls MPI from a thread of its own: `Serialized` at least.
+/// assert!(Threading::Multiple > Threading::Serialized);
+/// // Without a launcher, nothing has initialised MPI.
+/// assert!(!parallel::mpi::is_initialized());
+/// ```
 #[cfg(all(feature = "mpi", target_os = "linux"))]
 pub use parallel_runtime::mpi;
 pub use parallel_runtime::promise;

@@ -70,6 +70,14 @@ use crate::process_pool::{Enqueue, ProcessArguments, ProcessPool, ProcessTask, R
 /// which runs on the pool's driver thread, it ends rank 0 without `MPI_Finalize`: the
 /// launcher then reports the job as failed.
 ///
+/// # Platforms
+///
+/// MPI runs on Linux. On other targets the feature builds no MPI (the binding is a Linux-only
+/// dependency): the pool always runs its tasks in local worker processes, with the notice
+/// (or, with `PARALLEL_MPI=require`, fails them with [`TaskError::Broken`]), and
+/// [`comm_executor`](Self::comm_executor) returns an error. A launcher there starts copies
+/// of the program that know nothing of each other: each runs `main` on its own.
+///
 /// # Examples
 ///
 /// ```
@@ -149,7 +157,14 @@ impl Default for MpiPoolBuilder {
 }
 
 impl MpiPoolBuilder {
-    /// The default settings.
+    /// The default settings: no task timeout, waited for at exit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::MpiPoolBuilder::new().build();
+    /// assert!(pool.num_workers() >= 1);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -157,6 +172,23 @@ impl MpiPoolBuilder {
     /// Gives every task a deadline, counted from when its rank starts it: past it the future
     /// fails with [`TaskError::TimedOut`]. The rank cannot be stopped: it finishes the task,
     /// whose value is dropped, before it takes the next.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use parallel::{parallel, MpiPool};
+    ///
+    /// #[parallel(mpi)]
+    /// fn nap(ms: u64) -> u64 {
+    ///     std::thread::sleep(Duration::from_millis(ms));
+    ///     ms
+    /// }
+    ///
+    /// let pool = MpiPool::builder().task_timeout(Duration::from_millis(100)).build();
+    /// assert!(pool.submit(nap, (5_000,)).result().unwrap_err().is_timed_out());
+    /// assert_eq!(pool.submit(nap, (1,)).result(), Ok(1));
+    /// ```
     pub fn task_timeout(mut self, timeout: Duration) -> Self {
         self.task_timeout = Some(timeout);
         self
@@ -164,6 +196,14 @@ impl MpiPoolBuilder {
 
     /// Whether the program, when it ends, waits for the work submitted to this pool (default:
     /// yes, as Python does; see [`wait_at_exit`](crate::wait_at_exit)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // A pool whose queued work the program's end need not wait for.
+    /// let pool = parallel::MpiPool::builder().wait_at_exit(false).build();
+    /// assert!(!pool.is_shut_down());
+    /// ```
     pub fn wait_at_exit(mut self, wait: bool) -> Self {
         self.wait_at_exit = wait;
         self
@@ -339,7 +379,16 @@ impl MpiPool {
         MpiPoolBuilder::new().build()
     }
 
-    /// Settings for a new pool.
+    /// Settings for a new pool (see [`MpiPoolBuilder`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = parallel::MpiPool::builder().task_timeout(Duration::from_secs(600)).build();
+    /// assert!(pool.num_workers() >= 1);
+    /// ```
     pub fn builder() -> MpiPoolBuilder {
         MpiPoolBuilder::new()
     }
@@ -496,6 +545,15 @@ impl MpiPool {
     }
 
     /// Whether [`shutdown`](Self::shutdown) was called.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::MpiPool::world();
+    /// assert!(!pool.is_shut_down());
+    /// pool.shutdown(false, false);
+    /// assert!(pool.is_shut_down());
+    /// ```
     pub fn is_shut_down(&self) -> bool {
         match &self.shared.backend {
             #[cfg(target_os = "linux")]
@@ -525,6 +583,17 @@ impl MpiPool {
     /// If the program is not in the manual mode, MPI is not initialised (or already
     /// finalised), its threading level is below `Serialized`, or MPI is not supported on
     /// this system (it is on Linux).
+    ///
+    /// # Examples
+    ///
+    /// A whole program is in [`mpi_manual_mode!`](../parallel/macro.mpi_manual_mode.html).
+    /// Outside the manual mode the crate owns MPI, and this refuses, saying what to do:
+    ///
+    /// ```
+    /// let error = parallel::MpiPool::comm_executor().unwrap_err();
+    /// # #[cfg(target_os = "linux")]
+    /// assert!(error.to_string().contains("mpi_manual_mode!"), "{error}");
+    /// ```
     pub fn comm_executor() -> std::io::Result<Option<MpiPool>> {
         #[cfg(target_os = "linux")]
         return manual::comm_executor();
