@@ -92,6 +92,20 @@ fn unordered_pmap_yields_every_item() {
     assert_eq!(got, (0..1000).map(triple).collect::<Vec<_>>());
 }
 
+#[cfg(feature = "progress")]
+#[test]
+fn progress_counts_the_items_of_an_mpi_map() {
+    let mut tripled = pmap!(triple, 0..300; mpi, chunksize = 25, progress);
+    let first: Vec<u64> = tripled.by_ref().take(100).map(Result::unwrap).collect();
+    assert_eq!(first, (0..100).map(triple).collect::<Vec<_>>());
+    assert_eq!(
+        tripled.position(),
+        100,
+        "one step per item, though batches hold 25"
+    );
+    assert_eq!(tripled.count(), 200);
+}
+
 #[test]
 fn several_iterables_are_zipped() {
     let got: Vec<u64> = pmap!(|a: u64, b: u64| a * b, 0..50, 100..; mpi)
@@ -240,6 +254,13 @@ fn setups() -> (usize, Option<usize>) {
     (INITIALIZED.load(Ordering::SeqCst), MpiPool::current_rank())
 }
 
+/// How many times `setup` ran where this runs (a function of another pool, which has no
+/// initializer of its own), and where that is.
+#[parallel(mpi)]
+fn setups_seen_elsewhere() -> (usize, Option<usize>) {
+    (INITIALIZED.load(Ordering::SeqCst), MpiPool::current_rank())
+}
+
 #[test]
 fn the_initializer_runs_once_on_every_worker_rank() {
     let futures: Vec<_> = (0..20).map(|_| setups()).collect();
@@ -247,6 +268,23 @@ fn the_initializer_runs_once_on_every_worker_rank() {
         let (runs, rank) = future.result_timeout(PATIENCE).unwrap();
         assert_eq!(runs, 1, "on {rank:?}");
     }
+    if !under_mpi() {
+        return; // local worker processes start (and initialise) as work comes
+    }
+    // Every worker rank ran it once when the pool was made, whichever ranks its tasks took.
+    // Other tests keep ranks busy meanwhile: ask again until both have answered.
+    let pool = MpiPool::world();
+    let options = parallel::MapOptions::new().chunksize(1);
+    let started = Instant::now();
+    let mut seen = BTreeSet::new();
+    while seen.len() < 2 && started.elapsed() < PATIENCE {
+        for result in pool.map_with(setups_seen_elsewhere, (0..20).map(|_| ()), options) {
+            let (runs, rank) = result.unwrap();
+            assert_eq!(runs, 1, "on {rank:?}");
+            seen.insert(rank);
+        }
+    }
+    assert_eq!(seen, BTreeSet::from([Some(1), Some(2)]));
 }
 
 fn failing_setup() {

@@ -12,4 +12,6 @@ fn ui() {
     // how to enable it).
     #[cfg(feature = "mpi")]
     cases.compile_fail("tests/ui/mpi/*.rs");
+    #[cfg(feature = "mpi")]
+    cases.pass("tests/ui/mpi/pass/*.rs");
 }
