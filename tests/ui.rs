@@ -14,4 +14,6 @@ fn ui() {
     cases.compile_fail("tests/ui/mpi/*.rs");
     #[cfg(feature = "mpi")]
     cases.pass("tests/ui/mpi/pass/*.rs");
+    #[cfg(not(feature = "mpi"))]
+    cases.compile_fail("tests/ui/no-mpi/*.rs");
 }
