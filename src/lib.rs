@@ -185,6 +185,7 @@ pub use parallel_runtime::default_pool;
 /// ```
 #[cfg(all(feature = "mpi", target_os = "linux"))]
 pub use parallel_runtime::mpi;
+pub use parallel_runtime::parent_id;
 pub use parallel_runtime::promise;
 pub use parallel_runtime::wait;
 pub use parallel_runtime::wait_at_exit;

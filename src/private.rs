@@ -2,7 +2,7 @@
 //! that expansions name only `::parallel`. Not part of the API: names here may change in any
 //! release.
 
-pub use parallel_runtime::__private::{linkme, pmap, processes, registry, threads, LazyLock};
+pub use parallel_runtime::__private::{keep, linkme, pmap, processes, registry, threads, LazyLock};
 
 #[cfg(feature = "mpi")]
 pub use parallel_runtime::__private::mpi;
