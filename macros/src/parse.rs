@@ -58,6 +58,8 @@ pub(crate) struct Settings {
     pub(crate) processes: Option<Spanned<Option<usize>>>,
     /// `pool = PATH`.
     pub(crate) pool: Option<Spanned<Path>>,
+    /// `scope = s` (`pmap!` only): the scope whose pool runs the map.
+    pub(crate) scope: Option<Spanned<Expr>>,
     pub(crate) name: Option<Spanned<LitStr>>,
     pub(crate) timeout: Option<Spanned<Duration>>,
     pub(crate) max_tasks_per_child: Option<Spanned<usize>>,
@@ -66,7 +68,7 @@ pub(crate) struct Settings {
     pub(crate) chunksize: Option<Spanned<usize>>,
     pub(crate) ordered: Option<Spanned<bool>>,
     pub(crate) progress: Option<Spanned<bool>>,
-    /// The words among `threads`, `processes` and `pool` that were given, in order.
+    /// The words among `threads`, `processes`, `pool` and `scope` that were given, in order.
     pool_order: Vec<Ident>,
 }
 
@@ -80,6 +82,9 @@ pub(crate) enum Backend<'a> {
     Declared(&'a Path),
     /// Worker processes of its own, `None` for one per core.
     Processes(Option<usize>),
+    /// The pool of a scope, whose handle is this expression (`pmap!(..; scope = s)`): the
+    /// map may borrow.
+    Scoped(&'a Expr),
 }
 
 impl Settings {
@@ -91,6 +96,8 @@ impl Settings {
             Backend::Threads(threads.value)
         } else if let Some(pool) = &self.pool {
             Backend::Declared(&pool.value)
+        } else if let Some(scope) = &self.scope {
+            Backend::Scoped(&scope.value)
         } else {
             Backend::DefaultPool
         }
@@ -112,6 +119,9 @@ impl Settings {
                 .map(|v| self.processes = Some(at(key, v))),
             "pool" => {
                 values::path(&arg.key, &arg.value, "MY_POOL").map(|v| self.pool = Some(at(key, v)))
+            }
+            "scope" => {
+                values::expression(&arg.key, &arg.value, "s").map(|v| self.scope = Some(at(key, v)))
             }
             "name" => values::string(&arg.key, &arg.value).map(|v| self.name = Some(at(key, v))),
             "timeout" => {
@@ -138,7 +148,7 @@ impl Settings {
         };
         if let Err(error) = result {
             diag.push(error);
-        } else if ["threads", "processes", "pool"].contains(&key.to_string().as_str()) {
+        } else if ["threads", "processes", "pool", "scope"].contains(&key.to_string().as_str()) {
             self.pool_order.push(key.clone());
         }
     }
@@ -165,9 +175,10 @@ pub(crate) const ATTRIBUTE_KEYS: [&str; 8] = [
 ];
 
 /// The options `pmap!` knows.
-pub(crate) const PMAP_KEYS: [&str; 7] = [
+pub(crate) const PMAP_KEYS: [&str; 8] = [
     "threads",
     "processes",
+    "scope",
     "chunksize",
     "ordered",
     "timeout",

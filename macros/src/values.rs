@@ -162,3 +162,13 @@ pub(crate) fn flag(key: &Ident, value: &Option<Expr>) -> Result<bool> {
         )),
     }
 }
+
+/// Any expression, as in `scope = s`. `example` shows one.
+pub(crate) fn expression(key: &Ident, value: &Option<Expr>, example: &str) -> Result<Expr> {
+    value.clone().ok_or_else(|| {
+        syn::Error::new_spanned(
+            key,
+            format!("`{key}` needs a value: write `{key} = {example}`"),
+        )
+    })
+}

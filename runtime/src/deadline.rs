@@ -54,10 +54,7 @@ struct Timer {
 pub(crate) fn at(at: Instant, action: impl FnOnce() + Send + 'static) {
     let timer = timer();
     let mut queue = lock(&timer.queue);
-    let earliest = queue
-        .heap
-        .peek()
-        .is_none_or(|Reverse(first)| at < first.at);
+    let earliest = queue.heap.peek().is_none_or(|Reverse(first)| at < first.at);
     queue.seq += 1;
     let seq = queue.seq;
     queue.heap.push(Reverse(Entry {

@@ -32,6 +32,7 @@ mod pool;
 mod process_pool;
 #[cfg(feature = "progress")]
 mod progress;
+mod scope;
 mod signal;
 mod spin;
 mod sync;
@@ -51,6 +52,7 @@ pub use crate::map::{Map, MapOptions};
 pub use crate::process_pool::{ProcessPool, ProcessPoolBuilder, RemoteFn};
 #[cfg(feature = "progress")]
 pub use crate::progress::Progress;
+pub use crate::scope::{scope, Indexed, Scope, ScopedFuture, ScopedMap};
 pub use crate::thread_pool::{default_pool, ThreadPool, ThreadPoolBuilder};
 pub use crate::wait::{wait, ReturnWhen, Waited};
 pub use crate::waitable::Waitable;

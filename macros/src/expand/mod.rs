@@ -13,6 +13,7 @@
 
 mod parts;
 mod processes;
+mod scoped;
 mod threads;
 
 use proc_macro2::TokenStream;
@@ -31,6 +32,7 @@ pub(crate) fn attribute(settings: &Settings, func: &ParallelFn) -> TokenStream {
 pub(crate) fn pmap(input: &Pmap, settings: &Settings) -> TokenStream {
     let map = match settings.backend() {
         Backend::Processes(workers) => processes::pmap(input, settings, workers),
+        Backend::Scoped(scope) => scoped::pmap(input, settings, scope),
         _ => threads::pmap(input, settings),
     };
     parts::with_progress(settings, map)

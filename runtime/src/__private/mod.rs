@@ -6,6 +6,7 @@
 pub mod pmap;
 pub mod processes;
 pub mod registry;
+pub mod scoped;
 pub mod threads;
 
 pub use std::sync::LazyLock;

@@ -70,7 +70,14 @@ pub(super) fn arm_parent_death() {
             // SAFETY: no change records; room for one event, which the call writes into
             // `event` before returning a count of 1.
             let got = unsafe {
-                libc::kevent(queue, std::ptr::null(), 0, event.as_mut_ptr(), 1, std::ptr::null())
+                libc::kevent(
+                    queue,
+                    std::ptr::null(),
+                    0,
+                    event.as_mut_ptr(),
+                    1,
+                    std::ptr::null(),
+                )
             };
             if got == 1 {
                 super::unix::exit_now(0);
