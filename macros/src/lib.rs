@@ -283,6 +283,7 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 /// |---|---|
 /// | `threads = N` | run on a pool of `N` threads of this call site's own (started once, kept for the program) |
 /// | `processes` / `processes = N` | run in worker processes of this call site's own (default: available parallelism); `f` must be a function path or a closure whose arguments are typed and which captures nothing |
+/// | `scope = s` | run on the pool of the scope `s` (see `parallel::scope`): `f` and the items may borrow; one slice, vector, array or range is read in place |
 /// | `chunksize = N` | `N` items per task; by default batches are sized from the measured cost of items |
 /// | `ordered = false` | yield in completion order (Python's `imap_unordered`) |
 /// | `timeout = "5s"` | a deadline for the whole map, counted from the `pmap!` call: an item not done by then yields `TimedOut` and the map ends |
@@ -291,6 +292,16 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The map starts at the call, as Python's does: the first batches are submitted before
 /// `pmap!` returns. Dropping the map cancels what has not started.
+///
+/// In a scope, the function and the items may borrow:
+///
+/// ```
+/// # use parallel::pmap;
+/// let data: Vec<u64> = (0..100).collect();
+/// let offset = 1;
+/// let total: u64 = parallel::scope(|s| pmap!(|x| x + offset, &data; scope = s).map(Result::unwrap).sum());
+/// assert_eq!(total, 5050);
+/// ```
 ///
 /// ```
 /// # use parallel::pmap;

@@ -7,7 +7,14 @@
 //! the task's own count still keeps the counter alive. That is why a release is a
 //! compare-and-swap loop rather than a subtraction: only a release that sees it is the last
 //! one, with the owner asleep, needs the handle, and it can know that only before it acts.
+//!
+//! The owner's own submissions, most of them, are counted in a plain field only it touches
+//! and added to the shared count in one step when it starts to wait: a submit then writes no
+//! cache line that the workers write. Until then the shared count may dip below zero
+//! (wrapping), which is harmless: nobody reads it as a count before the owner waits, and from
+//! then on it is exact.
 
+use std::cell::Cell;
 use std::ptr::NonNull;
 
 #[cfg(loom)]
@@ -19,35 +26,72 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[cfg(not(loom))]
 use std::thread::{self, Thread};
 
+use crate::sync::thread_local;
+
 /// Set in `state` once the owner waits for the count to reach zero (the scope's closure has
 /// returned, so no new task can be counted except by a counted task).
 const WAITING: usize = 1;
 /// One task, in `state`.
 const ONE: usize = 2;
 
-/// The tasks of one scope that the runtime still holds.
+thread_local! {
+    /// The counter of the scope whose closure this thread is running (the innermost), or 0:
+    /// where this thread's submissions to that scope are counted without an atomic.
+    static OWNED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The tasks of one scope that the runtime still holds. Aligned to its own cache lines:
+/// workers write it, and it sits on the owner's stack among the owner's own variables.
+#[repr(align(128))]
 pub(crate) struct ScopeCounter {
-    /// `ONE` per counted task, plus `WAITING`.
+    /// `ONE` per counted task (wrapping), plus `WAITING`.
     ///
-    /// Invariant: once `WAITING` is set, the count only rises through a task that is itself
-    /// counted (a task submitting to its own scope), so once it is zero it stays zero.
+    /// Invariant: once `WAITING` is set, the count is exact and only rises through a task
+    /// that is itself counted (a task submitting to its own scope), so once it is zero it
+    /// stays zero.
     state: AtomicUsize,
+    /// Tasks the owner counted while running the scope's closure, not yet in `state`.
+    ///
+    /// Invariant: touched only by the owner thread while `OWNED` names this counter (set by
+    /// `enter_closure`, cleared by `begin_wait`, which moves the count into `state`).
+    owned: Cell<usize>,
     /// The thread that opened the scope and waits at its end.
     owner: Thread,
 }
+
+// SAFETY: `state` is atomic and `owner` is Sync; `owned` is only touched by the owner thread
+// (invariant on `owned`), so sharing the counter with other threads never shares the cell.
+unsafe impl Sync for ScopeCounter {}
 
 impl ScopeCounter {
     /// A counter for a scope that the current thread opens.
     pub(crate) fn new() -> Self {
         Self {
             state: AtomicUsize::new(0),
+            owned: Cell::new(0),
             owner: thread::current(),
         }
     }
 
-    /// Counts one more task, before it is queued. Called by the owner inside the scope's
-    /// closure or by a counted task, so the count cannot be zero with `WAITING` set.
+    fn id(&self) -> usize {
+        self as *const Self as usize
+    }
+
+    /// Marks the current (owner) thread as running this scope's closure, until `begin_wait`;
+    /// returns the scope it was running before (a scope opened inside another's closure),
+    /// for `begin_wait` to restore.
+    pub(crate) fn enter_closure(&self) -> usize {
+        OWNED.with(|owned| owned.replace(self.id()))
+    }
+
+    /// Counts one more task, before it is queued. Called inside the scope's closure or by a
+    /// counted task, so the count cannot be zero with `WAITING` set.
     pub(crate) fn enter(&self) {
+        if OWNED.with(Cell::get) == self.id() {
+            // The owner, in the closure: `begin_wait` adds this to `state` later.
+            self.owned.set(self.owned.get() + 1);
+            return;
+        }
         // Relaxed: the count only has to reach the owner through the releases (Release),
         // which come after this in the order of operations on `state`.
         let before = self.state.fetch_add(ONE, Ordering::Relaxed);
@@ -66,52 +110,48 @@ impl ScopeCounter {
         let this = unsafe { counter.as_ref() };
         let mut current = this.state.load(Ordering::Relaxed);
         loop {
-            if current == ONE | WAITING {
-                // The last count, and the owner waits: take its handle while ours keeps the
-                // counter here.
-                let owner = this.owner.clone();
-                // Release: everything this task did (and its drop) happens before the owner
-                // sees zero. Relaxed on failure: we only retry.
-                match this.state.compare_exchange_weak(
-                    current,
-                    WAITING,
-                    Ordering::Release,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => {
+            let last = current == ONE | WAITING;
+            // The last count, and the owner waits: take its handle while ours keeps the
+            // counter here.
+            let owner = last.then(|| this.owner.clone());
+            // Release: everything this task did (and its drop) happens before the owner sees
+            // zero. Relaxed on failure: we only retry.
+            match this.state.compare_exchange_weak(
+                current,
+                current.wrapping_sub(ONE),
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    if let Some(owner) = owner {
                         // The counter may be gone already; `owner` is our own handle. If the
                         // owner saw zero before this, the unpark is a spurious wake-up for a
                         // later `park`, which every user of `park` tolerates.
                         owner.unpark();
-                        return;
                     }
-                    Err(actual) => current = actual,
+                    return;
                 }
-            } else {
-                debug_assert!(current >= ONE, "a release without a count");
-                match this.state.compare_exchange_weak(
-                    current,
-                    current - ONE,
-                    Ordering::Release,
-                    Ordering::Relaxed,
-                ) {
-                    Ok(_) => return,
-                    Err(actual) => current = actual,
-                }
+                Err(actual) => current = actual,
             }
         }
     }
 
-    /// Whether no task is counted (Acquire: what the released tasks did is visible).
+    /// Whether no task is counted (Acquire: what the released tasks did is visible). Exact
+    /// once the owner waits.
     pub(crate) fn is_clear(&self) -> bool {
         self.state.load(Ordering::Acquire) & !WAITING == 0
     }
 
-    /// Marks the owner as waiting for the last task. Called once, by the owner, after the
-    /// scope's closure returned.
-    pub(crate) fn begin_wait(&self) {
+    /// Ends the closure's part (`OWNED` back to `previous`), adds the tasks the owner counted
+    /// to the shared count and marks the owner as waiting, in one step. Called once, by the
+    /// owner, after the scope's closure returned or panicked.
+    pub(crate) fn begin_wait(&self, previous: usize) {
         debug_assert!(thread::current().id() == self.owner.id());
-        self.state.fetch_or(WAITING, Ordering::Relaxed);
+        OWNED.with(|owned| owned.set(previous));
+        let owned = self.owned.replace(0);
+        // AcqRel: reads the releases so far (and publishes nothing the workers need).
+        self.state
+            .fetch_add(owned.wrapping_mul(ONE) | WAITING, Ordering::AcqRel);
     }
 
     /// Sleeps until no task is counted (or spuriously; the caller loops). Called by the owner
@@ -156,8 +196,8 @@ mod loom_tests {
         })
     }
 
-    fn wait(counter: &ScopeCounter) {
-        counter.begin_wait();
+    fn wait(counter: &ScopeCounter, previous: usize) {
+        counter.begin_wait(previous);
         while !counter.is_clear() {
             counter.park();
         }
@@ -167,6 +207,7 @@ mod loom_tests {
     fn loom_the_owner_wakes_after_the_last_release_and_sees_its_work() {
         loom::model(|| {
             let counter = Arc::new(ScopeCounter::new());
+            let previous = counter.enter_closure();
             let works = [
                 Arc::new(Work(UnsafeCell::new(0))),
                 Arc::new(Work(UnsafeCell::new(0))),
@@ -174,11 +215,13 @@ mod loom_tests {
             let handles: Vec<_> = works
                 .iter()
                 .map(|work| {
+                    // Counted in the owner's own field: a release may come before the owner
+                    // adds it to the shared count.
                     counter.enter();
                     task(&counter, work)
                 })
                 .collect();
-            wait(&counter);
+            wait(&counter, previous);
             for work in &works {
                 // SAFETY: the task's write happened before its release, which happened
                 // before the wait saw zero.
@@ -192,6 +235,7 @@ mod loom_tests {
     fn loom_a_counted_task_may_count_another() {
         loom::model(|| {
             let counter = Arc::new(ScopeCounter::new());
+            let previous = counter.enter_closure();
             let inner = Arc::new(Work(UnsafeCell::new(0)));
             counter.enter();
             let outer = {
@@ -207,7 +251,7 @@ mod loom_tests {
                     handle
                 })
             };
-            wait(&counter);
+            wait(&counter, previous);
             // SAFETY: the inner task's release came before the wait saw zero.
             assert_eq!(inner.0.with(|value| unsafe { *value }), 1);
             outer.join().unwrap().join().unwrap();

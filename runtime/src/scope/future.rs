@@ -23,6 +23,12 @@ use crate::future::Future;
 ///
 /// The value may borrow from outside the scope (`T: 'scope`).
 ///
+/// Kept past its scope (returned from the scope's closure, or stored in a variable that
+/// outlives it), it is a compile error. The compiler says it as lifetimes: "returning this
+/// value requires that `'1` must outlive `'2`", where `'1` is the scope's (`&'1 Scope<'1, _>`)
+/// and `'2` the future's (`ScopedFuture<'2, T>`), or "`s` escapes the closure body here".
+/// Read it as: the future cannot outlive the scope. Wait for it inside the scope instead.
+///
 /// # Examples
 ///
 /// ```

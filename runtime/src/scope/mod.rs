@@ -99,8 +99,9 @@ impl ThreadPool {
             scope: PhantomData,
             env: PhantomData,
         };
+        let previous = scope.counter.enter_closure();
         let outcome = catch_unwind(AssertUnwindSafe(|| f(&scope)));
-        scope.wait_for_tasks();
+        scope.wait_for_tasks(previous);
         match outcome {
             Ok(value) => value,
             Err(payload) => resume_unwind(payload),
@@ -183,8 +184,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     /// Returns once the pool holds no task of this scope. A worker of the same pool runs the
     /// pool's queued jobs meanwhile, so that a pool whose every worker waits here still makes
     /// progress.
-    fn wait_for_tasks(&self) {
-        self.counter.begin_wait();
+    fn wait_for_tasks(&self, previous: usize) {
+        self.counter.begin_wait(previous);
         let helps = current_pool() == self.pool.id();
         while !self.counter.is_clear() {
             if helps && self.pool.run_one_queued() {
