@@ -434,6 +434,14 @@ fn pmap_in_a_scope_borrows() {
                 .collect();
         unordered.sort();
         assert_eq!(unordered[999], 1998);
+        // And a progress bar (drawn only on a terminal).
+        #[cfg(feature = "progress")]
+        {
+            let total: u64 = pmap!(twice, &data; scope = s, progress)
+                .map(Result::unwrap)
+                .sum();
+            assert_eq!(total, 999_000);
+        }
     });
 }
 

@@ -100,12 +100,27 @@ impl<T> Chunk<T> {
         panic::catching(|| loop {
             let before = values.len();
             let rest = next..range.end;
+            let expected = rest.len();
             match catch_unwind(AssertUnwindSafe(|| {
                 source.map_range(rest, func, &mut values);
             })) {
-                Ok(()) => break,
+                Ok(()) => {
+                    // An `Indexed` type's own `map_range` that breaks its contract fails the
+                    // whole batch rather than misplacing results.
+                    assert_eq!(
+                        values.len() - before,
+                        expected,
+                        "`Indexed::map_range` must append one value per item"
+                    );
+                    break;
+                }
                 Err(payload) => {
-                    let failed = next + (values.len() - before);
+                    let done = values.len() - before;
+                    assert!(
+                        done < expected,
+                        "`Indexed::map_range` must append one value per item"
+                    );
+                    let failed = next + done;
                     failures.push((failed - range.start, panic::error_of(payload)));
                     next = failed + 1;
                     if next >= range.end {
