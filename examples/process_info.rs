@@ -7,7 +7,6 @@
 //! `println!` also reaches this program's stdout, but interleaved as it happens).
 
 use std::fmt::Debug;
-use std::os::unix::process::parent_id;
 
 use parallel::{parallel, TaskError};
 use serde::{Deserialize, Serialize};
@@ -25,7 +24,7 @@ fn info(title: &str) -> String {
     format!(
         "{title}: process {}, parent {}",
         std::process::id(),
-        parent_id()
+        parallel::parent_id()
     )
 }
 

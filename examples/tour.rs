@@ -13,7 +13,6 @@ use std::cell::Cell;
 use std::error::Error;
 use std::fmt::Write as _;
 use std::iter::repeat;
-use std::os::unix::process::parent_id;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, LazyLock};
 use std::thread;
@@ -219,7 +218,7 @@ fn borrowing(out: &mut String) -> Result<(), Box<dyn Error>> {
 /// serde, so they must be serializable (checked at compile time).
 #[parallel(processes = 2)]
 fn cube_where(x: u64) -> (u64, u32, u32) {
-    (x * x * x, std::process::id(), parent_id())
+    (x * x * x, std::process::id(), parallel::parent_id())
 }
 
 #[parallel(processes = 2)]

@@ -205,6 +205,7 @@ pub use parallel_macros::pmap;
 
 pub use parallel_runtime::as_completed;
 pub use parallel_runtime::default_pool;
+pub use parallel_runtime::parent_id;
 pub use parallel_runtime::promise;
 pub use parallel_runtime::scope;
 pub use parallel_runtime::wait;

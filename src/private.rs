@@ -3,7 +3,7 @@
 //! release.
 
 pub use parallel_runtime::__private::{
-    linkme, pmap, processes, registry, scoped, threads, LazyLock,
+    keep, linkme, pmap, processes, registry, scoped, threads, LazyLock,
 };
 
 // Named here too, so that compile errors about them can show a path users can read (the

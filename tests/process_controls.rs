@@ -6,6 +6,8 @@
 //! a pool inside one of its own callbacks, and a worker's panic that prints nothing while its
 //! `eprintln!` still reaches the parent's stderr.
 
+mod common;
+
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -14,11 +16,10 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::process::{self, Process};
+use common::PATIENCE;
 use parallel::{parallel, pmap, Future, ProcessPool, TaskError, WorkerExit};
 use serde::{Deserialize, Deserializer, Serialize};
-
-/// Long enough that only a broken runtime reaches it; tests never wait it out.
-const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The environment variable that makes this test binary play a part for a test.
 const ROLE: &str = "PARALLEL_CONTROLS_ROLE";
@@ -28,20 +29,6 @@ fn outcome<T>(future: &Future<T>) -> Result<T, TaskError> {
     let outcome = future.result_timeout(PATIENCE);
     assert!(future.is_done(), "the task did not finish in {PATIENCE:?}");
     outcome
-}
-
-/// Whether process `pid` still exists (a zombie counts: it has not been reaped).
-fn exists(pid: u32) -> bool {
-    PathBuf::from(format!("/proc/{pid}")).exists()
-}
-
-/// Waits until process `pid` is gone (reaped), failing after `PATIENCE`.
-fn await_gone(pid: u32) {
-    let start = Instant::now();
-    while exists(pid) {
-        assert!(start.elapsed() < PATIENCE, "process {pid} never went away");
-        thread::sleep(Duration::from_millis(1));
-    }
 }
 
 /// Waits until `future` is running (claimed by a driver and sent to its worker).
@@ -83,15 +70,16 @@ fn spin(marker: String) -> u64 {
     }
 }
 
-/// The pid a `spin` task wrote, once it wrote it.
-fn spinner_pid(marker: &str) -> u32 {
+/// The worker of a `spin` (or `forever`) task, once it wrote its pid: it is running then (it
+/// spins or parks until killed), so the pid names it.
+fn spinner(marker: &str) -> Process {
     let start = Instant::now();
     loop {
         if let Some(pid) = fs::read_to_string(marker)
             .ok()
             .and_then(|text| text.parse().ok())
         {
-            return pid;
+            return Process::running(pid);
         }
         assert!(
             start.elapsed() < PATIENCE,
@@ -107,7 +95,7 @@ fn killing_a_running_task_kills_its_worker_and_the_pool_goes_on() {
     let pool = ProcessPool::builder().workers(1).build().unwrap();
     let marker = scratch("spin");
     let running = pool.submit(spin, (marker.clone(),));
-    let worker = spinner_pid(&marker);
+    let worker = spinner(&marker);
     assert!(
         !running.cancel(),
         "cancel keeps Python's meaning: pending only"
@@ -115,11 +103,11 @@ fn killing_a_running_task_kills_its_worker_and_the_pool_goes_on() {
     assert!(running.kill());
     assert!(running.is_cancelled());
     assert_eq!(outcome(&running), Err(TaskError::Cancelled));
-    await_gone(worker);
+    worker.await_gone();
     assert_eq!(outcome(&pool.submit(square, (7,))), Ok(49));
     assert_ne!(
         outcome(&pool.submit(worker_pid, ())),
-        Ok(worker),
+        Ok(worker.pid),
         "a new worker"
     );
     assert!(running.kill(), "killing again still says it is cancelled");
@@ -222,22 +210,19 @@ fn forever(marker: String) {
     }
 }
 
-fn stop_all(signal: i32, stop: fn(&ProcessPool)) {
+fn stop_all(exit: WorkerExit, stop: fn(&ProcessPool)) {
     let pool = ProcessPool::builder().workers(2).build().unwrap();
     let markers = [scratch("forever"), scratch("forever")];
     let running: Vec<_> = markers
         .iter()
         .map(|marker| pool.submit(forever, (marker.clone(),)))
         .collect();
-    let workers: Vec<u32> = markers.iter().map(|marker| spinner_pid(marker)).collect();
+    let workers: Vec<Process> = markers.iter().map(|marker| spinner(marker)).collect();
     let queued: Vec<_> = (0..3).map(|x| pool.submit(square, (x,))).collect();
     stop(&pool);
     assert!(pool.is_shut_down());
     for future in &running {
-        assert_eq!(
-            outcome(future),
-            Err(TaskError::worker_died(WorkerExit::Signal(signal)))
-        );
+        assert_eq!(outcome(future), Err(TaskError::worker_died(exit)));
     }
     for future in &queued {
         assert_eq!(outcome(future), Err(TaskError::Cancelled));
@@ -249,7 +234,7 @@ fn stop_all(signal: i32, stop: fn(&ProcessPool)) {
         .is_shut_down());
     pool.shutdown(true, false);
     for worker in workers {
-        assert!(!exists(worker), "worker {worker} outlived the pool");
+        assert!(worker.is_gone(), "{worker:?} outlived the pool");
     }
     for marker in markers {
         let _ = fs::remove_file(marker);
@@ -259,13 +244,16 @@ fn stop_all(signal: i32, stop: fn(&ProcessPool)) {
 #[test]
 #[cfg_attr(miri, ignore)]
 fn terminate_workers_fails_running_tasks_and_cancels_queued_ones() {
-    stop_all(libc::SIGTERM, ProcessPool::terminate_workers);
+    stop_all(
+        process::terminated_by_its_pool(),
+        ProcessPool::terminate_workers,
+    );
 }
 
 #[test]
 #[cfg_attr(miri, ignore)]
 fn kill_workers_fails_running_tasks_and_cancels_queued_ones() {
-    stop_all(libc::SIGKILL, ProcessPool::kill_workers);
+    stop_all(process::killed_by_its_pool(), ProcessPool::kill_workers);
 }
 
 #[test]
@@ -274,7 +262,7 @@ fn a_shutdown_with_a_bounded_wait_reports_whether_everything_finished() {
     let pool = ProcessPool::builder().workers(1).build().unwrap();
     let marker = scratch("forever");
     let stuck = pool.submit(forever, (marker.clone(),));
-    let worker = spinner_pid(&marker);
+    let worker = spinner(&marker);
     let started = Instant::now();
     assert!(!pool.shutdown_timeout(Duration::from_millis(200), false));
     assert!(started.elapsed() >= Duration::from_millis(200));
@@ -285,7 +273,7 @@ fn a_shutdown_with_a_bounded_wait_reports_whether_everything_finished() {
     pool.kill_workers();
     assert!(pool.shutdown_timeout(PATIENCE, false));
     assert!(stuck.result().unwrap_err().is_worker_died());
-    assert!(!exists(worker));
+    assert!(worker.is_gone());
     let idle = ProcessPool::builder().workers(2).build().unwrap();
     assert_eq!(outcome(&idle.submit(square, (2,))), Ok(4));
     assert!(
@@ -327,10 +315,10 @@ fn a_task_whose_worker_died_is_retried_in_a_new_worker() {
         matches!(
             error,
             TaskError::WorkerDied {
-                exit: WorkerExit::Signal(6),
+                exit,
                 attempts: 3,
                 ..
-            }
+            } if exit == process::aborted()
         ),
         "{error:?}"
     );
@@ -381,11 +369,11 @@ fn panics_timeouts_and_kills_are_never_retried() {
     assert_eq!(tries(&slept), 1);
     let marker = scratch("spin");
     let running = pool.submit(spin, (marker.clone(),));
-    let worker = spinner_pid(&marker);
+    let worker = spinner(&marker);
     assert!(running.kill());
-    await_gone(worker);
+    worker.await_gone();
     assert_eq!(outcome(&pool.submit(square, (2,))), Ok(4));
-    assert!(!PathBuf::from(&marker).exists() || spinner_pid(&marker) == worker);
+    assert!(!PathBuf::from(&marker).exists() || spinner(&marker).pid == worker.pid);
     for path in [panicked, slept, marker] {
         let _ = fs::remove_file(path);
     }
@@ -419,8 +407,10 @@ fn an_idle_worker_leaves_and_a_new_one_starts_on_demand() {
         .build()
         .unwrap();
     let first = outcome(&pool.submit(worker_pid, ())).unwrap();
-    await_gone(first);
+    // It may have left already; if its id names a later process, that one is waited for.
+    Process::running(first).await_gone();
     let second = outcome(&pool.submit(worker_pid, ())).unwrap();
+    let second_worker = Process::running(second);
     assert_ne!(first, second);
     // Busy workers stay: tasks one after the other within the timeout share one worker.
     let busy: Vec<u32> = (0..5)
@@ -428,7 +418,7 @@ fn an_idle_worker_leaves_and_a_new_one_starts_on_demand() {
         .collect();
     assert!(busy.windows(2).filter(|w| w[0] != w[1]).count() <= 4);
     pool.shutdown(true, false);
-    assert!(!exists(second));
+    assert!(second_worker.is_gone());
 }
 
 /// A value whose `Deserialize` panics on 13: the worker encodes it fine, the parent's
@@ -472,7 +462,7 @@ fn a_panic_decoding_a_result_fails_that_task_and_the_driver_goes_on() {
 #[cfg_attr(miri, ignore)]
 fn dropping_the_last_handle_of_a_pool_in_its_own_callback_does_not_block() {
     let pool = Arc::new(ProcessPool::builder().workers(1).build().unwrap());
-    let worker = outcome(&pool.submit(worker_pid, ())).unwrap();
+    let worker = Process::running(outcome(&pool.submit(worker_pid, ())).unwrap());
     let (dropped, on_drop) = mpsc::channel();
     let future = pool.submit(square, (3,));
     let last = Arc::clone(&pool);
@@ -485,7 +475,7 @@ fn dropping_the_last_handle_of_a_pool_in_its_own_callback_does_not_block() {
         .recv_timeout(PATIENCE)
         .expect("the drop returned on the driver thread");
     assert_eq!(outcome(&future), Ok(9));
-    await_gone(worker);
+    worker.await_gone();
 }
 
 /// Says something on stderr, then panics.

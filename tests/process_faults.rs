@@ -5,20 +5,19 @@
 //! breaks the pool without a respawn loop). Every other task completes, and a dead worker is
 //! reaped and replaced.
 
-use std::fs::{self, File};
+mod common;
+
+use std::fs;
 use std::io::Write;
-use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
 use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::process::{self, Process};
+use common::PATIENCE;
 use parallel::{
     parallel, Deadline, Future, MapOptions, ProcessPool, RemoteFn, TaskError, WorkerExit,
 };
-
-/// Long enough that only a broken runtime reaches it; tests never wait it out.
-const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The outcome of `future`, failing the test (rather than hanging it) if it never comes.
 fn outcome<T>(future: &Future<T>) -> Result<T, TaskError> {
@@ -27,47 +26,9 @@ fn outcome<T>(future: &Future<T>) -> Result<T, TaskError> {
     outcome
 }
 
-/// A process, told apart from a later one that reuses its id by its start time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Process {
-    pid: u32,
-    start: u64,
-}
-
-impl Process {
-    /// The state letter of this process (`R`, `S`, `Z` for a zombie, …), `None` once it is
-    /// gone (reaped).
-    fn state(self) -> Option<char> {
-        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
-        let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split_whitespace().collect();
-        let start: u64 = fields.get(19)?.parse().ok()?;
-        (start == self.start).then(|| fields[0].chars().next().unwrap_or('?'))
-    }
-
-    /// How many threads it has left, `None` once it is gone.
-    fn threads(self) -> Option<usize> {
-        self.state()?;
-        let status = fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
-        let line = status.lines().find(|line| line.starts_with("Threads:"))?;
-        line["Threads:".len()..].trim().parse().ok()
-    }
-}
-
-/// The process calling it.
-fn this_process() -> Process {
-    let stat = fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
-        .split_whitespace()
-        .collect();
-    Process {
-        pid: std::process::id(),
-        start: fields[19].parse().unwrap(),
-    }
-}
-
 #[parallel(processes = 1)]
 fn identity() -> (u32, u64) {
-    let me = this_process();
+    let me = Process::current();
     (me.pid, me.start)
 }
 
@@ -94,14 +55,9 @@ fn misbehave(how: String) -> u64 {
     match how.as_str() {
         "panic" => panic!("a deliberate panic"),
         "abort" => std::process::abort(),
-        "segfault" => segfault(),
+        "segfault" => process::segfault(),
         "exit" => std::process::exit(3),
-        "sigkill" => {
-            // SAFETY: `kill` and `getpid` have no memory-safety preconditions.
-            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
-            thread::sleep(PATIENCE);
-            unreachable!("SIGKILL cannot be caught")
-        }
+        "kill" => process::kill_self(),
         "garbage-kind" => garbage(&[0xEE; 13]),
         "garbage-length" => garbage(&header(4, 0, u32::MAX)),
         "garbage-id" => garbage(&header(4, u64::MAX, 0)),
@@ -113,26 +69,6 @@ fn misbehave(how: String) -> u64 {
         }
         other => panic!("unknown misbehaviour {other}"),
     }
-}
-
-/// Writes to memory that allows no access: the kernel ends the process with SIGSEGV.
-fn segfault() -> ! {
-    // SAFETY: maps one fresh anonymous page, used by nothing else.
-    let page = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            4096,
-            libc::PROT_NONE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(page, libc::MAP_FAILED);
-    // SAFETY: none, on purpose: the page allows no access, so this write faults and the
-    // process dies of SIGSEGV at this instruction, before anything could observe the write.
-    unsafe { page.cast::<u8>().write_volatile(1) };
-    unreachable!("a write to a page without access faulted")
 }
 
 /// A frame header as the channel has it: kind, id, payload length.
@@ -152,7 +88,10 @@ fn garbage(bytes: &[u8]) -> ! {
 }
 
 /// Writes `bytes` on the channel of the worker process running this: its only socket.
+#[cfg(unix)]
 fn write_on_channel(bytes: &[u8]) {
+    use std::os::fd::FromRawFd;
+
     let sockets: Vec<i32> = fs::read_dir("/proc/self/fd")
         .unwrap()
         .filter_map(|entry| {
@@ -165,8 +104,60 @@ fn write_on_channel(bytes: &[u8]) {
     assert_eq!(sockets.len(), 1, "a worker's only socket is its channel");
     // SAFETY: the descriptor stays open for the life of the worker, and `ManuallyDrop` leaves
     // it open after this write.
-    let mut channel = ManuallyDrop::new(unsafe { File::from_raw_fd(sockets[0]) });
+    let mut channel = std::mem::ManuallyDrop::new(unsafe { fs::File::from_raw_fd(sockets[0]) });
     channel.write_all(bytes).unwrap();
+}
+
+/// Writes `bytes` on the channel of the worker process running this: the pipe that the C
+/// runtime's descriptor 0 still names (the pool handed it over as standard input, and the
+/// worker moved it off the standard input handle only). The pipe is open for overlapped I/O,
+/// so the write is too, and is waited for.
+#[cfg(windows)]
+fn write_on_channel(bytes: &[u8]) {
+    use windows_sys::Win32::Foundation::{CloseHandle, GetLastError, ERROR_IO_PENDING};
+    use windows_sys::Win32::Storage::FileSystem::WriteFile;
+    use windows_sys::Win32::System::Threading::CreateEventW;
+    use windows_sys::Win32::System::IO::{GetOverlappedResult, OVERLAPPED};
+
+    extern "C" {
+        // The C runtime's own call (not a system call, so not in windows-sys).
+        fn _get_osfhandle(fd: i32) -> isize;
+    }
+    // SAFETY: `_get_osfhandle` has no preconditions; it returns -1 for a closed descriptor.
+    let pipe = unsafe { _get_osfhandle(0) };
+    assert_ne!(pipe, -1, "descriptor 0 names the channel");
+    let pipe = pipe as windows_sys::Win32::Foundation::HANDLE;
+    let mut written = 0;
+    let mut sent = 0;
+    while sent < bytes.len() {
+        // SAFETY: a new unnamed manual-reset event, closed below.
+        let event = unsafe { CreateEventW(std::ptr::null(), 1, 0, std::ptr::null()) };
+        assert!(!event.is_null());
+        let mut overlapped = OVERLAPPED {
+            hEvent: event,
+            ..OVERLAPPED::default()
+        };
+        let rest = &bytes[sent..];
+        // SAFETY: `rest` and `overlapped` outlive the write, which is waited for below
+        // before either goes away.
+        let started = unsafe {
+            WriteFile(
+                pipe,
+                rest.as_ptr(),
+                rest.len() as u32,
+                std::ptr::null_mut(),
+                &mut overlapped,
+            )
+        };
+        // SAFETY: `GetLastError` has no preconditions.
+        assert!(started != 0 || unsafe { GetLastError() } == ERROR_IO_PENDING);
+        // SAFETY: the write started on `pipe` with `overlapped`; this waits for it to end.
+        let ended = unsafe { GetOverlappedResult(pipe, &overlapped, &mut written, 1) };
+        assert_ne!(ended, 0, "the write on the channel failed");
+        // SAFETY: the event is ours, and the write that used it has ended.
+        unsafe { CloseHandle(event) };
+        sent += written as usize;
+    }
 }
 
 /// Runs the misbehaving task `how` among twenty good ones on a two-worker pool, where only it
@@ -201,7 +192,7 @@ fn only_the_misbehaving_task_fails(how: &str) -> TaskError {
     assert_eq!(outcome(&queued), Ok(81), "the task queued behind `{how}`");
     let second = worker_of(&single);
     assert_ne!(first, second, "a new worker took over");
-    assert_eq!(first.state(), None, "the dead worker was reaped");
+    assert!(first.is_gone(), "the dead worker was reaped");
     error
 }
 
@@ -254,13 +245,15 @@ fn a_panic_fails_its_task_with_the_message_and_the_worker_lives_on() {
 #[cfg_attr(miri, ignore)]
 fn an_abort_is_signal_6() {
     let error = only_the_misbehaving_task_fails("abort");
-    assert_eq!(
-        error,
-        TaskError::worker_died(WorkerExit::Signal(libc::SIGABRT))
-    );
+    assert_eq!(error, TaskError::worker_died(process::aborted()));
+    let expected = if cfg!(windows) {
+        "exited with code 0xC0000409 (STATUS_STACK_BUFFER_OVERRUN)"
+    } else {
+        "was killed by signal 6 (SIGABRT)"
+    };
     assert_eq!(
         error.to_string(),
-        "the worker process running the task was killed by signal 6 (SIGABRT)"
+        format!("the worker process running the task {expected}")
     );
 }
 
@@ -268,11 +261,13 @@ fn an_abort_is_signal_6() {
 #[cfg_attr(miri, ignore)]
 fn a_segfault_is_signal_11() {
     let error = only_the_misbehaving_task_fails("segfault");
-    assert_eq!(
-        error,
-        TaskError::worker_died(WorkerExit::Signal(libc::SIGSEGV))
-    );
-    assert!(error.to_string().ends_with("(SIGSEGV)"), "{error}");
+    assert_eq!(error, TaskError::worker_died(process::segfaulted()));
+    let name = if cfg!(windows) {
+        "(STATUS_ACCESS_VIOLATION)"
+    } else {
+        "(SIGSEGV)"
+    };
+    assert!(error.to_string().ends_with(name), "{error}");
 }
 
 #[test]
@@ -289,10 +284,10 @@ fn exit_3_is_code_3() {
 #[test]
 #[cfg_attr(miri, ignore)]
 fn a_sigkill_from_inside_is_signal_9() {
-    let error = only_the_misbehaving_task_fails("sigkill");
+    let error = only_the_misbehaving_task_fails("kill");
     assert_eq!(
         error,
-        TaskError::worker_died(WorkerExit::Signal(libc::SIGKILL))
+        TaskError::worker_died(process::killed_from_outside())
     );
 }
 
@@ -328,14 +323,13 @@ fn a_sigkill_from_outside_fails_the_running_task_only() {
     let path = std::env::temp_dir().join(format!("parallel-oom-{}", std::process::id()));
     let pool = ProcessPool::builder().workers(2).build().unwrap();
     let victim = pool.submit(report_then_wait, (path.to_str().unwrap().to_owned(),));
-    let pid: i32 = await_content(&path).parse().unwrap();
+    // Our worker, alive (its task is napping), so the id names it.
+    let worker = Process::running(await_content(&path).parse().unwrap());
     let others: Vec<_> = (0..10).map(|x| pool.submit(square, (x,))).collect();
-    // SAFETY: `kill` has no memory-safety preconditions; `pid` is our worker, alive (its
-    // task is napping) and not yet reaped, so the id cannot have been reused.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    worker.kill();
     assert_eq!(
         outcome(&victim),
-        Err(TaskError::worker_died(WorkerExit::Signal(libc::SIGKILL)))
+        Err(TaskError::worker_died(process::killed_from_outside()))
     );
     for (x, future) in (0..).zip(&others) {
         assert_eq!(outcome(future), Ok(x * x));
@@ -343,24 +337,47 @@ fn a_sigkill_from_outside_fails_the_running_task_only() {
     let _ = fs::remove_file(path);
 }
 
+/// Waits until `worker`, just killed, is dead and its channel closed. On Linux: a zombie whose
+/// other threads are gone too (its main thread turns zombie before the others let go of the
+/// descriptors; a task handed over in between would be lost with the worker, as one handed to
+/// a dying worker is). On Windows: ended, which it is once all its threads and handles are.
+fn await_dead(worker: Process) {
+    let start = Instant::now();
+    while !dead_and_closed(worker) {
+        assert!(start.elapsed() < PATIENCE, "the killed worker never died");
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[cfg(unix)]
+fn dead_and_closed(worker: Process) -> bool {
+    let Ok(status) = fs::read_to_string(format!("/proc/{}/status", worker.pid)) else {
+        return false;
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(str::trim)
+    };
+    field("State:").is_some_and(|state| state.starts_with('Z')) && field("Threads:") == Some("1")
+}
+
+#[cfg(windows)]
+fn dead_and_closed(worker: Process) -> bool {
+    worker.has_ended()
+}
+
 #[test]
 #[cfg_attr(miri, ignore)]
 fn a_worker_killed_while_idle_costs_no_task() {
     let pool = ProcessPool::builder().workers(1).build().unwrap();
     let first = worker_of(&pool);
-    // SAFETY: `kill` has no memory-safety preconditions; the worker is ours and unreaped.
-    assert_eq!(unsafe { libc::kill(first.pid as i32, libc::SIGKILL) }, 0);
-    // Dead, and its channel closed: a zombie whose other threads are gone too. (Its main
-    // thread turns zombie before the others let go of the descriptors; a task handed over
-    // in between would be lost with the worker, as one handed to a dying worker is.)
-    let start = Instant::now();
-    while first.state() != Some('Z') || first.threads() != Some(1) {
-        assert!(start.elapsed() < PATIENCE, "the killed worker never died");
-        thread::sleep(Duration::from_millis(1));
-    }
+    first.kill();
+    await_dead(first);
     assert_eq!(outcome(&pool.submit(square, (12,))), Ok(144));
     assert_ne!(worker_of(&pool), first);
-    assert_eq!(first.state(), None, "the killed worker was reaped");
+    assert!(first.is_gone(), "the killed worker was reaped");
 }
 
 #[test]
@@ -383,11 +400,7 @@ fn a_task_past_its_deadline_is_timed_out_and_its_worker_killed() {
     assert_eq!(outcome(&queued), Ok(25), "the task queued behind it runs");
     let second = worker_of(&pool);
     assert_ne!(second, first, "a new worker took over");
-    assert_eq!(
-        first.state(),
-        None,
-        "the overdue worker was killed and reaped"
-    );
+    assert!(first.is_gone(), "the overdue worker was killed and reaped");
 
     let beside = ProcessPool::builder()
         .workers(2)
@@ -495,7 +508,7 @@ fn abort_on_7(x: u32) -> u32 {
 #[cfg_attr(miri, ignore)]
 fn a_crash_in_a_map_fails_only_the_batch_it_was_in() {
     let pool = ProcessPool::builder().workers(2).build().unwrap();
-    let died = TaskError::worker_died(WorkerExit::Signal(libc::SIGABRT));
+    let died = TaskError::worker_died(process::aborted());
     let one_by_one: Vec<_> = pool
         .map_with(
             abort_on_7,
@@ -534,7 +547,7 @@ fn start_log(parent: u32, which: &str) -> PathBuf {
 
 /// Records a worker start (in the worker) under `which`.
 fn count_start(which: &str) {
-    let path = start_log(std::os::unix::process::parent_id(), which);
+    let path = start_log(parallel::parent_id(), which);
     let mut log = fs::OpenOptions::new()
         .append(true)
         .create(true)
@@ -603,11 +616,9 @@ fn broken_without_a_respawn_loop(which: &str, call: fn() -> Future<u32>, reason:
         "workers were started again: {started:?}"
     );
     for pid in started {
-        let start = Instant::now();
-        while PathBuf::from(format!("/proc/{pid}")).exists() {
-            assert!(start.elapsed() < PATIENCE, "worker {pid} was not reaped");
-            thread::sleep(Duration::from_millis(1));
-        }
+        // A worker that may have ended already: if its id names a later process, that one
+        // is waited for too, which costs time but cannot fail the test.
+        Process::running(pid).await_gone();
     }
     let _ = fs::remove_file(start_log(std::process::id(), which));
 }

@@ -5,6 +5,8 @@
 //! inherits. Tests that need a parent to kill run this test binary again as that parent (the
 //! role is chosen by an environment variable), as rayon-core's `stack_overflow_crash` does.
 
+mod common;
+
 use std::collections::HashSet;
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -13,10 +15,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::process::Process;
+use common::PATIENCE;
 use parallel::{parallel, pmap, Future, ProcessPool, TaskError};
-
-/// Long enough that only a broken runtime reaches it; tests never wait it out.
-const PATIENCE: Duration = Duration::from_secs(60);
 
 /// How soon workers must be gone once their parent is (the promise is "within a second";
 /// the bound leaves room for a loaded machine).
@@ -30,80 +31,6 @@ fn outcome<T>(future: &Future<T>) -> Result<T, TaskError> {
     let outcome = future.result_timeout(PATIENCE);
     assert!(future.is_done(), "the task did not finish in {PATIENCE:?}");
     outcome
-}
-
-/// A process, told apart from a later one that reuses its id by its start time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Process {
-    pid: u32,
-    start: u64,
-}
-
-/// The fields of `/proc/<pid>/stat` after the command name: state, ppid, ….
-fn stat_fields(pid: &str) -> Option<Vec<String>> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &stat[stat.rfind(')')? + 2..];
-    Some(rest.split_whitespace().map(str::to_owned).collect())
-}
-
-impl Process {
-    fn current() -> Self {
-        let fields = stat_fields("self").unwrap();
-        Self {
-            pid: std::process::id(),
-            start: fields[19].parse().unwrap(),
-        }
-    }
-
-    /// The state letter of this process (`R`, `S`, `Z` for a zombie, …), `None` once it is
-    /// gone (reaped).
-    fn state(self) -> Option<char> {
-        let fields = stat_fields(&self.pid.to_string())?;
-        let start: u64 = fields.get(19)?.parse().ok()?;
-        (start == self.start).then(|| fields[0].chars().next().unwrap_or('?'))
-    }
-
-    /// Whether it has ended: reaped, or a zombie (a dead process whose parent is gone is
-    /// reaped by init, not by us).
-    fn has_ended(self) -> bool {
-        matches!(self.state(), None | Some('Z' | 'X'))
-    }
-
-    /// The children of this process.
-    fn children(self) -> Vec<Process> {
-        let mut children = Vec::new();
-        for entry in fs::read_dir("/proc").unwrap().flatten() {
-            let name = entry.file_name();
-            let Some(pid) = name
-                .to_str()
-                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-            else {
-                continue;
-            };
-            let Some(fields) = stat_fields(pid) else {
-                continue;
-            };
-            if fields[1] == self.pid.to_string() {
-                children.push(Process {
-                    pid: pid.parse().unwrap(),
-                    start: fields[19].parse().unwrap(),
-                });
-            }
-        }
-        children
-    }
-
-    fn encode(self) -> String {
-        format!("{}:{}", self.pid, self.start)
-    }
-
-    fn decode(text: &str) -> Self {
-        let (pid, start) = text.split_once(':').unwrap();
-        Self {
-            pid: pid.parse().unwrap(),
-            start: start.parse().unwrap(),
-        }
-    }
 }
 
 #[parallel(processes = 1)]
@@ -152,7 +79,7 @@ fn dropping_a_pool_leaves_no_zombie_and_no_stray() {
     drop(pool);
     workers.insert(process(last.try_result().expect("drop waited").unwrap()));
     for worker in workers {
-        assert_eq!(worker.state(), None, "{worker:?} outlived its pool");
+        assert!(worker.is_gone(), "{worker:?} outlived its pool");
     }
 }
 
@@ -164,7 +91,7 @@ fn shutdown_with_wait_leaves_no_process() {
     pool.shutdown(true, false);
     for future in &futures {
         let worker = process(future.try_result().expect("shutdown waited").unwrap());
-        assert_eq!(worker.state(), None, "{worker:?} outlived the shutdown");
+        assert!(worker.is_gone(), "{worker:?} outlived the shutdown");
     }
 }
 
@@ -181,7 +108,7 @@ fn shutdown_without_wait_lets_workers_finish_then_exit() {
         .map(|f| process(outcome(f).unwrap()))
         .collect();
     let start = Instant::now();
-    while !workers.iter().all(|w| w.state().is_none()) {
+    while !workers.iter().all(|w| w.is_gone()) {
         assert!(
             start.elapsed() < PATIENCE,
             "workers still there: {workers:?}"
@@ -385,8 +312,10 @@ fn worker_output_reaches_the_parents_stdout_and_stderr() {
     assert!(said(&stderr, "stderr"), "stderr: {stderr}");
 }
 
-/// What a worker finds about its channel: whether the worker variable is still set, how many
+/// What a worker finds about its channel (Linux: `/proc`; Windows has no socket, and
+/// `windows_processes.rs` checks what it has instead): whether the worker variable is still set, how many
 /// sockets it holds, and whether any of them has a path.
+#[cfg(target_os = "linux")]
 #[parallel(processes = 1)]
 fn channel_report() -> (bool, usize, bool) {
     let sockets: Vec<String> = fs::read_dir("/proc/self/fd")
@@ -415,6 +344,7 @@ fn channel_report() -> (bool, usize, bool) {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 #[cfg_attr(miri, ignore)]
 fn a_worker_holds_one_unnamed_socket_and_no_other_workers_channel() {
     // Workers recycled after each task while the other slot's worker lives: a channel that

@@ -8,6 +8,8 @@
 //! through files in a directory of the test's own: a gate is a file that exists once opened,
 //! and a task says it has started, or has run, by creating one.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -82,9 +84,15 @@ fn outcome<T>(future: &Future<T>) -> Result<T, TaskError> {
     outcome
 }
 
-/// Where a call runs: the process id and the thread.
+/// Where a call runs: the process and the thread.
 fn place_here() -> String {
-    format!("{}/{:?}", std::process::id(), thread::current().id())
+    format!("{}/{:?}", process_here(), thread::current().id())
+}
+
+/// This process, told apart from every other that had or will have its id: Windows reuses a
+/// process id as soon as the process is gone, so an id alone does not name one worker.
+fn process_here() -> String {
+    common::process::here()
 }
 
 // The functions tests run. Each is registered for worker processes by the attribute; the
@@ -576,6 +584,9 @@ fn wait_all_completed_and_a_timeout<P: Pool>() {
     let pool = P::start(2);
     let held = pool.hold(&scratch, "started", "gate");
     let quick = pool.gated("", "", 5);
+    // Done first, so the timed wait below is not a race with a worker's start (which takes
+    // long under Wine).
+    wait([&quick], Some(PATIENCE), ReturnWhen::AllCompleted);
     let waited = wait(
         [&held, &quick],
         Some(Duration::from_millis(100)),
@@ -911,8 +922,8 @@ fn sixty_four_megabytes_each_way() {
 }
 
 #[parallel(processes = 1)]
-fn square_where(x: u64) -> (u64, u32) {
-    (x * x, std::process::id())
+fn square_where(x: u64) -> (u64, String) {
+    (x * x, process_here())
 }
 
 #[test]
@@ -926,7 +937,7 @@ fn ten_thousand_tasks_through_recycled_workers() {
     let futures: Vec<_> = (0..10_000u64)
         .map(|x| pool.submit(square_where, (x,)))
         .collect();
-    let mut per_worker: HashMap<u32, usize> = HashMap::new();
+    let mut per_worker: HashMap<String, usize> = HashMap::new();
     for (x, future) in futures.iter().enumerate() {
         let (value, pid) = outcome(future).unwrap();
         assert_eq!(value, (x * x) as u64);

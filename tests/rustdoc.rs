@@ -38,6 +38,10 @@ fn cargo(args: &[&str]) -> std::process::Output {
 
 #[test]
 #[cfg_attr(miri, ignore)]
+#[cfg_attr(
+    windows,
+    ignore = "runs cargo and rustdoc, programs of the host; what rustdoc shows is the same for every target"
+)]
 fn a_parallel_function_is_documented_as_a_function_and_its_doctest_runs_once() {
     cargo(&["doc", "--no-deps"]);
     let docs = target().join("doc/rustdoc_fixture");

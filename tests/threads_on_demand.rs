@@ -232,7 +232,7 @@ fn a_blocked_done_callback_does_not_strand_the_next_task() {
 
 /// A thread the system refuses to start (here: a stack larger than the address space) breaks
 /// a pool with no other worker, rather than leaving its task queued forever.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+#[cfg(all(any(target_os = "linux", windows), target_pointer_width = "64"))]
 #[test]
 fn a_thread_that_cannot_start_breaks_a_pool_with_no_worker() {
     let pool = ThreadPool::builder()

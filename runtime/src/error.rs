@@ -129,15 +129,29 @@ pub enum Deadline {
 ///
 /// assert_eq!(WorkerExit::Signal(9).to_string(), "was killed by signal 9 (SIGKILL)");
 /// assert_eq!(WorkerExit::Code(3).to_string(), "exited with code 3");
+/// // On Windows, a crash is an exit code too: an `NTSTATUS`, named when it is a common one.
+/// assert_eq!(
+///     WorkerExit::Code(0xC000_0005_u32 as i32).to_string(),
+///     "exited with code 0xC0000005 (STATUS_ACCESS_VIOLATION)"
+/// );
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum WorkerExit {
-    /// It exited with this code.
+    /// It exited with this code. On Windows this is also how a crash ends (an `NTSTATUS`
+    /// such as `0xC0000005`, stored as its bits in an `i32`), and how a kill does:
+    /// `TerminateProcess` sets the code the killer chose (`0x00010000` when the pool killed
+    /// it, `1` for most tools and for std's `Child::kill`).
     Code(i32),
-    /// It was killed by this signal.
+    /// It was killed by this signal (Unix only).
     Signal(i32),
 }
+
+/// The exit code a pool gives `TerminateProcess` when it kills one of its workers on Windows
+/// (a timeout, `Future::kill`, `terminate_workers`, `kill_workers`): Python's
+/// `multiprocessing` uses the same. No Unix exit code (0 to 255) and no `NTSTATUS` is this.
+#[cfg_attr(not(windows), allow(dead_code))]
+pub(crate) const KILLED_BY_POOL: u32 = 0x0001_0000;
 
 impl TaskError {
     /// `Panicked` with the given message, no location, on a thread.
@@ -410,13 +424,45 @@ impl std::error::Error for TaskError {}
 impl fmt::Display for WorkerExit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::Code(code) => write!(f, "exited with code {code}"),
+            Self::Code(code) => match exit_code_name(code as u32) {
+                Some(name) => write!(f, "exited with code 0x{:08X} ({name})", code as u32),
+                // An `NTSTATUS` (its severity bits make it negative): hexadecimal, as Windows
+                // writes them.
+                None if code < 0 => write!(f, "exited with code 0x{:08X}", code as u32),
+                None => write!(f, "exited with code {code}"),
+            },
             Self::Signal(signal) => match signal_name(signal) {
                 Some(name) => write!(f, "was killed by signal {signal} ({name})"),
                 None => write!(f, "was killed by signal {signal}"),
             },
         }
     }
+}
+
+/// The name of the Windows exit codes a worker is likely to end with: the `NTSTATUS` of a crash
+/// (what an unhandled exception ends a process with), and the code of a pool's kill. None of
+/// them is a Unix exit code (0 to 255).
+fn exit_code_name(code: u32) -> Option<&'static str> {
+    Some(match code {
+        KILLED_BY_POOL => "killed by its pool",
+        0x4000_0015 => "STATUS_FATAL_APP_EXIT",
+        0x8000_0003 => "STATUS_BREAKPOINT",
+        0xC000_0005 => "STATUS_ACCESS_VIOLATION",
+        0xC000_0006 => "STATUS_IN_PAGE_ERROR",
+        0xC000_0017 => "STATUS_NO_MEMORY",
+        0xC000_001D => "STATUS_ILLEGAL_INSTRUCTION",
+        0xC000_008E => "STATUS_FLOAT_DIVIDE_BY_ZERO",
+        0xC000_0094 => "STATUS_INTEGER_DIVIDE_BY_ZERO",
+        0xC000_0096 => "STATUS_PRIVILEGED_INSTRUCTION",
+        0xC000_00FD => "STATUS_STACK_OVERFLOW",
+        0xC000_0135 => "STATUS_DLL_NOT_FOUND",
+        0xC000_013A => "STATUS_CONTROL_C_EXIT",
+        0xC000_0142 => "STATUS_DLL_INIT_FAILED",
+        0xC000_0374 => "STATUS_HEAP_CORRUPTION",
+        0xC000_0409 => "STATUS_STACK_BUFFER_OVERRUN",
+        0xC000_0420 => "STATUS_ASSERTION_FAILURE",
+        _ => return None,
+    })
 }
 
 /// The conventional name of the signals a worker is likely to die of.

@@ -9,6 +9,10 @@
 //! several pools pass between them stops at the same moment, as Python's global shutdown
 //! flag does), then waits for each.
 //!
+//! On Windows only a return from `main` runs the handler (the C runtime's `exit`):
+//! `std::process::exit` is `ExitProcess`, which ends every other thread before anything else
+//! runs, and runs no C `atexit` handler of the program's.
+//!
 //! A pool opts out with its builder's `wait_at_exit(false)`; the whole program with
 //! [`wait_at_exit`]. A dropped pool's weak reference no longer upgrades, so registering
 //! keeps nothing alive.
@@ -32,13 +36,22 @@ static WAIT: AtomicBool = AtomicBool::new(true);
 /// The pools to wait for, oldest first.
 static POOLS: Mutex<Vec<Weak<dyn AtExit>>> = Mutex::new(Vec::new());
 
+// The C runtime's `atexit`, which every platform's C library has. On Unix the `libc` crate
+// declares it; on Windows the runtime has no other use for `libc`, so this one line does.
+#[cfg(unix)]
+use libc::atexit;
+#[cfg(windows)]
+extern "C" {
+    fn atexit(function: extern "C" fn()) -> core::ffi::c_int;
+}
+
 /// Registers a pool to be waited for when the program ends.
 pub(crate) fn register(pool: Weak<dyn AtExit>) {
     static HANDLER: Once = Once::new();
     HANDLER.call_once(|| {
         // SAFETY: `atexit` only records the function pointer; `finish` is an `extern "C"` fn
         // that takes nothing, returns nothing, and never unwinds (see below).
-        unsafe { libc::atexit(finish) };
+        unsafe { atexit(finish) };
     });
     let mut pools = lock(&POOLS);
     pools.retain(|pool| pool.strong_count() > 0);
@@ -49,6 +62,9 @@ pub(crate) fn register(pool: Weak<dyn AtExit>) {
 /// called), first waits for the work already submitted to its pools, as Python does. On by
 /// default. With `false` the program ends at once: queued tasks never run and running ones
 /// are cut off (worker processes exit with the program).
+///
+/// On Windows the wait happens when `main` returns, not in `std::process::exit`, which ends
+/// the program's other threads before any code could wait for them (it is `ExitProcess`).
 ///
 /// One pool can opt out instead, with
 /// [`ThreadPoolBuilder::wait_at_exit`](crate::ThreadPoolBuilder::wait_at_exit) or

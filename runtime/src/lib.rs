@@ -18,6 +18,15 @@
 //! ```
 #![warn(missing_docs)]
 
+// Worker processes, the exit handler and the registry of process functions are written for
+// these two families (`process_pool/os/`); elsewhere say so, rather than fail on a missing
+// system call somewhere inside.
+#[cfg(not(any(unix, windows)))]
+compile_error!(
+    "parallel supports the Unix and Windows families of targets (Linux, macOS, the BSDs, \
+     Windows); this target is neither"
+);
+
 #[doc(hidden)]
 pub mod __private;
 mod arity;
@@ -49,7 +58,7 @@ pub use crate::future::promise::{promise, Promise};
 pub use crate::future::task::Completion;
 pub use crate::future::Future;
 pub use crate::map::{Map, MapOptions};
-pub use crate::process_pool::{ProcessPool, ProcessPoolBuilder, RemoteFn};
+pub use crate::process_pool::{parent_id, ProcessPool, ProcessPoolBuilder, RemoteFn};
 #[cfg(feature = "progress")]
 pub use crate::progress::Progress;
 pub use crate::scope::{scope, Indexed, Scope, ScopedFuture, ScopedMap};

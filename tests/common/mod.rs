@@ -1,11 +1,13 @@
-//! Helpers shared by the behaviour tests: a latch that tasks wait on, and futures made
-//! with it.
+//! Helpers shared by the behaviour tests: a latch that tasks wait on, futures made with it,
+//! and (`process`) worker processes watched alike on Unix and Windows.
 #![allow(dead_code)] // each test file uses some of these
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use parallel::{Future, ThreadPool};
+
+pub mod process;
 
 /// Long enough that only a broken runtime reaches it; tests never wait it out.
 pub const PATIENCE: Duration = Duration::from_secs(60);

@@ -117,7 +117,8 @@ pub(crate) fn register_function(func: &ParallelFn, description: TokenStream) -> 
     )
 }
 
-/// One element of the linker-gathered slice `slice` (no code runs to add it).
+/// One element of the linker-gathered slice `slice` (no code runs to add it), kept in the
+/// program where a linker would drop it (`keep!`).
 pub(crate) fn register(
     cfgs: &[syn::Attribute],
     slice: TokenStream,
@@ -130,6 +131,7 @@ pub(crate) fn register(
             #[::parallel::__private::linkme::distributed_slice(#slice)]
             #[linkme(crate = ::parallel::__private::linkme)]
             static ENTRY: #ty = #value;
+            ::parallel::__private::keep!(ENTRY);
         };
     }
 }

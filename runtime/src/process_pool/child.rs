@@ -5,7 +5,7 @@
 
 use std::io;
 
-use super::os::{self, HangUp};
+use super::os::{self, ParentWatch};
 use super::registry::{find, Call};
 use super::wire::{Answer, Channel, Frame, RecvError};
 use crate::panic;
@@ -89,7 +89,7 @@ fn run(spec: Spec) -> i32 {
         return exit::BAD_CHANNEL;
     };
     let mut channel = Channel::new(stream, spec.max_frame);
-    watch_parent(channel.hang_up(), spec.parent);
+    watch_parent(channel.watch_parent(spec.parent));
     if let Some(name) = &spec.initializer {
         if let Err(message) = initialize(name) {
             let _ = channel.send_init_failed(&message);
@@ -163,20 +163,20 @@ fn initialize(name: &str) -> Result<(), String> {
 }
 
 /// Makes the worker exit as soon as its pool's process is gone, even in the middle of a task:
-/// a thread sleeps until the pool's end of the channel hangs up (the system closes it when
-/// the pool's process dies) and, if the parent is gone, ends the worker. On Linux the
-/// parent-death signal armed at start-up does the same; this also covers other systems, and
-/// a pool that died before the signal was armed.
-fn watch_parent(hang_up: HangUp, parent: u32) {
-    if os::parent_id() != parent {
+/// a thread sleeps on the `ParentWatch` (on Unix until the pool's end of the channel hangs
+/// up, which the system does when the pool's process dies; on Windows on the pool's process
+/// handle) and, if the parent is gone, ends the worker. The system's own means (Linux's
+/// parent-death signal, Windows' kill-on-close Job Object) do the same; this also covers
+/// other systems, and a pool that died before those were in place.
+fn watch_parent(watch: Option<ParentWatch>) {
+    let Some(watch) = watch else {
         // The pool died before we could watch it.
         std::process::exit(exit::BAD_CHANNEL);
-    }
+    };
     let _ = std::thread::Builder::new()
         .name("parallel-watchdog".into())
         .spawn(move || {
-            hang_up.wait();
-            if os::parent_id() == parent {
+            if !watch.wait() {
                 // The pool closed the channel while idle: the main loop ends normally.
                 return;
             }

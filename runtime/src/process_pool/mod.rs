@@ -100,6 +100,31 @@ pub struct ProcessPool {
     task_timeout: Option<Duration>,
 }
 
+/// The id of this process's parent: in a worker process, the program whose pool started it.
+/// [`std::process::id`] gives this process's own id; std gives the parent's on Unix only
+/// (`std::os::unix::process::parent_id`), where Python has `os.getppid()` everywhere.
+///
+/// Windows records a process's parent id when it starts, but does not follow the parent: the id
+/// may name a process that has ended, or another that has its id since. `0` if the system
+/// does not say.
+///
+/// # Examples
+///
+/// ```
+/// use parallel::parallel;
+///
+/// #[parallel(processes = 1)]
+/// fn parent() -> u32 {
+///     parallel::parent_id()
+/// }
+///
+/// assert_eq!(parent().result(), Ok(std::process::id()));
+/// ```
+#[doc(alias = "getppid")]
+pub fn parent_id() -> u32 {
+    os::parent_id()
+}
+
 /// The error of a call of `F` that no worker could find.
 fn not_registered<F>() -> TaskError {
     TaskError::codec(format!(

@@ -10,7 +10,7 @@
 use std::io::{self, IoSlice};
 use std::time::{Duration, Instant};
 
-use super::os::{HangUp, Stream};
+use super::os::{ParentWatch, Stream};
 use super::registry::Call;
 use crate::error::TaskError;
 use crate::spin::{spin_until, SPIN_FOR};
@@ -110,9 +110,10 @@ impl Channel {
         self.max_frame
     }
 
-    /// A watch for the peer's end of the channel closing (see `os::HangUp`).
-    pub(crate) fn hang_up(&self) -> HangUp {
-        self.stream.hang_up()
+    /// In a worker: a watch on the pool's process `parent` (see `os::ParentWatch`); `None` if
+    /// it is gone already.
+    pub(crate) fn watch_parent(&self, parent: u32) -> Option<ParentWatch> {
+        ParentWatch::new(parent, &self.stream)
     }
 
     /// Closes the sending direction: the peer reads end-of-stream after what was sent.

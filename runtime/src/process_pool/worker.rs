@@ -26,12 +26,13 @@ pub(crate) struct Worker {
 /// `ProcessPool::terminate_workers`), without ever signalling a process that merely reuses
 /// its id.
 ///
-/// Invariant: `pid` is `Some` only while the process has not been reaped, so the id still
-/// names this worker (a process's id is not reused before it is reaped). The driver clears it
-/// under the lock before reaping (`Worker::reap`), and signals are sent under the same lock.
+/// Invariant: `process` is `Some` only while the process has not been reaped, so it still
+/// names this worker (on Unix it is the process id, which is not reused before the process is
+/// reaped; on Windows a process handle). The driver clears it under the lock before reaping
+/// (`Worker::reap`), and signals are sent under the same lock.
 #[derive(Debug)]
 pub(crate) struct Signaller {
-    pid: Mutex<Option<u32>>,
+    process: Mutex<Option<os::ProcessHandle>>,
     /// Set when the worker was killed to stop one task (`Future::kill`): whatever else the
     /// worker was running died for that task's sake, not its own.
     killed_for_task: AtomicBool,
@@ -51,17 +52,17 @@ impl Signaller {
 
     /// Sends `signal` to the worker if it has not been reaped yet.
     pub(crate) fn signal(&self, signal: Signal) {
-        let pid = lock(&self.pid);
-        if let Some(pid) = *pid {
-            // `pid` names our own child, not yet reaped: the invariant above, kept while we
-            // hold the lock.
-            os::send_signal(pid, signal);
+        let process = lock(&self.process);
+        if let Some(process) = &*process {
+            // `process` names our own child, not yet reaped: the invariant above, kept while
+            // we hold the lock.
+            os::send_signal(process, signal);
         }
     }
 
     /// Stops all further signals: called before the process is reaped.
     fn disarm(&self) {
-        *lock(&self.pid) = None;
+        *lock(&self.process) = None;
     }
 }
 
@@ -100,9 +101,17 @@ impl Worker {
     fn spawn(launch: &Launch<'_>) -> io::Result<Self> {
         let (ours, theirs) = os::channel()?;
         let spec = child::spec(launch.max_frame, launch.initializer);
-        let child = os::spawn(&std::env::current_exe()?, (child::ENV, &spec), theirs)?;
+        let mut child = os::spawn(&std::env::current_exe()?, (child::ENV, &spec), theirs)?;
+        let process = match child.handle() {
+            Ok(process) => process,
+            Err(error) => {
+                child.kill();
+                child.wait();
+                return Err(error);
+            }
+        };
         let signaller = Arc::new(Signaller {
-            pid: Mutex::new(Some(child.id())),
+            process: Mutex::new(Some(process)),
             killed_for_task: AtomicBool::new(false),
         });
         Ok(Self {

@@ -95,7 +95,7 @@ impl Stream {
     }
 
     /// A watch on this stream for its peer's hang-up, for another thread.
-    pub(crate) fn hang_up(&self) -> HangUp {
+    fn hang_up(&self) -> HangUp {
         HangUp(self.0.as_raw_fd())
     }
 }
@@ -105,11 +105,11 @@ impl Stream {
 /// the descriptor, which is valid while the stream lives: a worker keeps its channel until
 /// it exits.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct HangUp(RawFd);
+struct HangUp(RawFd);
 
 impl HangUp {
     /// Blocks until the peer has closed its end, or the stream broke.
-    pub(crate) fn wait(&self) {
+    fn wait(&self) {
         let gone = platform::HANG_UP | libc::POLLHUP | libc::POLLERR;
         loop {
             let mut poll = libc::pollfd {
@@ -123,6 +123,33 @@ impl HangUp {
                 return;
             }
         }
+    }
+}
+
+/// In a worker: a watch on its pool's process, for the watchdog thread. On Unix it sleeps
+/// until the pool's end of the channel hangs up (the kernel closes it when the pool's
+/// process dies), then asks whether the parent is still the pool.
+pub(crate) struct ParentWatch {
+    parent: u32,
+    hang_up: HangUp,
+}
+
+impl ParentWatch {
+    /// Watches `parent` through `channel`; `None` if `parent` is no longer this process's
+    /// parent (the pool died before we could watch it). Call after `arm_parent_death`, so a
+    /// pool that died before the signal was armed is noticed here.
+    pub(crate) fn new(parent: u32, channel: &Stream) -> Option<Self> {
+        (parent_id() == parent).then(|| Self {
+            parent,
+            hang_up: channel.hang_up(),
+        })
+    }
+
+    /// Blocks until the pool's process is gone (`true`), or its channel closed while it
+    /// lives (`false`: the pool let the worker go, and the worker's loop ends by itself).
+    pub(crate) fn wait(&self) -> bool {
+        self.hang_up.wait();
+        parent_id() != self.parent
     }
 }
 
@@ -157,6 +184,11 @@ impl Child {
         self.0.id()
     }
 
+    /// What `send_signal` needs to reach this process from another thread.
+    pub(crate) fn handle(&self) -> io::Result<ProcessHandle> {
+        Ok(ProcessHandle(self.0.id()))
+    }
+
     /// Kills the process (`SIGKILL`), unless it has been reaped.
     pub(crate) fn kill(&mut self) {
         let _ = self.0.kill();
@@ -175,11 +207,16 @@ impl Child {
     }
 }
 
-/// Sends `signal` to the process `pid`. The caller must know that `pid` still names its own
-/// child, not yet reaped, so that no process that merely reuses the id is signalled
+/// How `send_signal` reaches a child: its process id, which names it only until it is
+/// reaped (`Signaller` keeps that).
+#[derive(Debug)]
+pub(crate) struct ProcessHandle(u32);
+
+/// Sends `signal` to the process `target`. The caller must know that `target` still names
+/// its own child, not yet reaped, so that no process that merely reuses the id is signalled
 /// (`Signaller` keeps this).
-pub(crate) fn send_signal(pid: u32, signal: Signal) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
+pub(crate) fn send_signal(target: &ProcessHandle, signal: Signal) {
+    let Ok(pid) = libc::pid_t::try_from(target.0) else {
         return;
     };
     let number = match signal {
@@ -222,8 +259,8 @@ pub(crate) fn take_channel(fd: i32) -> io::Result<Stream> {
 }
 
 /// In a starting worker: has the system end it when its pool's process dies, where the
-/// system can (Linux's parent-death signal). Call `parent_id` after this: a pool that died
-/// before is noticed that way.
+/// system can (Linux's parent-death signal). Make the `ParentWatch` after this: a pool that
+/// died before is noticed that way.
 pub(crate) fn arm_parent_death() {
     platform::arm_parent_death();
 }

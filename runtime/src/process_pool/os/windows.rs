@@ -1,0 +1,757 @@
+//! The process pool on Windows: a worker's channel is a named pipe that only this process can
+//! open (a random name, one instance, a security descriptor admitting the current user alone,
+//! no remote clients), both of whose ends this process opens; a worker is a child process
+//! started through std's `Command` (`CreateProcess`) with the client end as its standard
+//! input, and put in the program's kill-on-close Job Object; a signal is `TerminateProcess`
+//! on a process handle; a worker watches its pool by waiting on the pool's process handle.
+//!
+//! Reads and writes are overlapped (`FILE_FLAG_OVERLAPPED`): each waits on an event, with a
+//! timeout where the caller has a deadline, and a timed-out operation is cancelled
+//! (`CancelIoEx`) and waited for before the call returns, so no operation outlives the buffer
+//! it was given. Wine runs all of this (`.ci/wine/`).
+
+use std::cell::RefCell;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, IoSlice};
+use std::os::windows::io::{AsHandle, AsRawHandle, FromRawHandle, OwnedHandle};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use windows_sys::Win32::Foundation::{
+    GetLastError, LocalFree, SetHandleInformation, ERROR_BROKEN_PIPE, ERROR_INSUFFICIENT_BUFFER,
+    ERROR_INTERNAL_ERROR, ERROR_IO_PENDING, ERROR_OPERATION_ABORTED, FALSE, FILETIME, GENERIC_READ,
+    GENERIC_WRITE, HANDLE, HANDLE_FLAG_INHERIT, INVALID_HANDLE_VALUE, TRUE, WAIT_OBJECT_0,
+    WAIT_TIMEOUT,
+};
+use windows_sys::Win32::Security::Authorization::{
+    ConvertSidToStringSidW, ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
+};
+use windows_sys::Win32::Security::{
+    GetTokenInformation, TokenUser, SECURITY_ATTRIBUTES, TOKEN_QUERY, TOKEN_USER,
+};
+use windows_sys::Win32::Storage::FileSystem::{
+    CreateFileW, ReadFile, WriteFile, FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED,
+    FILE_SHARE_READ, FILE_SHARE_WRITE, OPEN_EXISTING, PIPE_ACCESS_DUPLEX,
+};
+use windows_sys::Win32::System::Console::{GetStdHandle, SetStdHandle, STD_INPUT_HANDLE};
+use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+    CreateToolhelp32Snapshot, Process32FirstW, Process32NextW, PROCESSENTRY32W, TH32CS_SNAPPROCESS,
+};
+use windows_sys::Win32::System::JobObjects::{
+    AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
+    SetInformationJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+    JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+};
+use windows_sys::Win32::System::Pipes::{
+    CreateNamedPipeW, GetNamedPipeClientProcessId, PeekNamedPipe, PIPE_READMODE_BYTE,
+    PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, PIPE_WAIT,
+};
+use windows_sys::Win32::System::Threading::{
+    CreateEventW, GetCurrentProcess, GetCurrentProcessId, GetProcessTimes, OpenProcess,
+    OpenProcessToken, TerminateProcess, WaitForSingleObject, INFINITE,
+    PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE,
+};
+use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED};
+
+use super::Signal;
+use crate::error::{WorkerExit, KILLED_BY_POOL};
+
+/// Where a worker finds its end of the channel as it starts: its standard input (`spawn`
+/// puts it there).
+pub(crate) const CHILD_CHANNEL: i32 = 0;
+
+/// How much each direction of a pipe buffers. A task of up to 64 KiB of input is sent to a
+/// busy worker (`driver/top_up.rs`), which reads it only when it has sent its current reply:
+/// the pipe must hold it meanwhile, or pool and worker would each wait for the other to read.
+const PIPE_BUFFER: u32 = 256 << 10;
+
+/// Small slices of one write are copied together up to this size and written at once: a pipe
+/// has no vectored write, and each write is a system call (under Wine, a round trip to its
+/// server).
+const GATHER: usize = 8 << 10;
+
+/// One end of a worker's channel: a named pipe opened for overlapped I/O, not inheritable.
+///
+/// Not `Sync` (the `RefCell`): one thread at a time uses a stream, and each of its
+/// operations ends before the call that started it returns, so at most one is in flight and
+/// `event` is signalled by that one only.
+pub(crate) struct Stream {
+    /// The pipe; `None` once `close_write` closed it.
+    pipe: RefCell<Option<OwnedHandle>>,
+    /// A manual-reset event that the operation in flight signals when it ends.
+    event: OwnedHandle,
+}
+
+/// A connected pair of streams: the pool's end (the pipe's server end), then the worker's (its
+/// client end). Neither handle is inheritable, so no child inherits either unless `spawn`
+/// hands it over. Nothing else can reach the pipe: its name is random and made here; it has
+/// one instance (`FILE_FLAG_FIRST_PIPE_INSTANCE` makes the creation fail if the name was
+/// taken), which this process connects to at once; it refuses remote clients; its security
+/// descriptor admits the current user only; and the connected client is checked to be this
+/// process.
+pub(crate) fn channel() -> io::Result<(Stream, Stream)> {
+    let name = pipe_name();
+    let descriptor = current_user_only()?;
+    let attributes = SECURITY_ATTRIBUTES {
+        nLength: size_of::<SECURITY_ATTRIBUTES>() as u32,
+        lpSecurityDescriptor: descriptor.0,
+        bInheritHandle: FALSE,
+    };
+    // SAFETY: `name` is a NUL-terminated UTF-16 string and `attributes` (with the security
+    // descriptor it points to) a valid structure, both outliving the call, which reads them.
+    let server = unsafe {
+        CreateNamedPipeW(
+            name.as_ptr(),
+            PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
+            PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+            1,
+            PIPE_BUFFER,
+            PIPE_BUFFER,
+            0,
+            &attributes,
+        )
+    };
+    let server = owned(server, "CreateNamedPipeW")?;
+    // SAFETY: as above, the name is NUL-terminated and outlives the call; no security
+    // attributes (so the handle is not inheritable) and no template.
+    let client = unsafe {
+        CreateFileW(
+            name.as_ptr(),
+            GENERIC_READ | GENERIC_WRITE,
+            0,
+            std::ptr::null(),
+            OPEN_EXISTING,
+            FILE_FLAG_OVERLAPPED,
+            std::ptr::null_mut(),
+        )
+    };
+    let client = owned(client, "CreateFileW of the pipe")?;
+    let mut connected = 0;
+    // SAFETY: `server` is a valid pipe handle and `connected` a valid `u32` to write.
+    let known = unsafe { GetNamedPipeClientProcessId(server.as_raw_handle(), &mut connected) };
+    if known == FALSE {
+        return Err(failed("GetNamedPipeClientProcessId"));
+    }
+    // SAFETY: `GetCurrentProcessId` has no preconditions.
+    if connected != unsafe { GetCurrentProcessId() } {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "another process connected to a worker's channel first",
+        ));
+    }
+    Ok((Stream::new(server)?, Stream::new(client)?))
+}
+
+/// A pipe name no other pool or program uses, and no other process can guess: this process's
+/// id, a count, and 128 bits from the standard library's randomly keyed SipHash (its keys
+/// come from the system's random source).
+fn pipe_name() -> Vec<u16> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let count = NEXT.fetch_add(1, Ordering::Relaxed);
+    let random = |salt: u64| {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(count);
+        hasher.write_u64(salt);
+        hasher.finish()
+    };
+    let name = format!(
+        r"\\.\pipe\parallel-{}-{count}-{:016x}{:016x}",
+        std::process::id(),
+        random(0),
+        random(1)
+    );
+    wide(&name)
+}
+
+/// `text` as a NUL-terminated UTF-16 string.
+fn wide(text: &str) -> Vec<u16> {
+    text.encode_utf16().chain(Some(0)).collect()
+}
+
+/// Memory that the system allocated with `LocalAlloc` (a security descriptor, a string), freed
+/// when dropped.
+struct Local(*mut core::ffi::c_void);
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from a system call that allocates with `LocalAlloc` and
+        // leaves the freeing to its caller; nothing else frees it.
+        unsafe { LocalFree(self.0) };
+    }
+}
+
+/// A security descriptor whose access list grants the current user everything and nobody
+/// else anything (`D:P(A;;GA;;;<user's SID>)`: protected, so nothing is inherited either).
+/// The default one of a named pipe would let everyone read it.
+fn current_user_only() -> io::Result<Local> {
+    static SDDL: OnceLock<Vec<u16>> = OnceLock::new();
+    let sddl = match SDDL.get() {
+        Some(sddl) => sddl,
+        None => {
+            let sddl = wide(&format!("D:P(A;;GA;;;{})", user_sid()?));
+            SDDL.get_or_init(|| sddl)
+        }
+    };
+    let mut descriptor = std::ptr::null_mut();
+    // SAFETY: `sddl` is a NUL-terminated UTF-16 string; the call writes a pointer to a new
+    // descriptor into `descriptor`, which `Local` frees; the size is not asked for.
+    let made = unsafe {
+        ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            sddl.as_ptr(),
+            SDDL_REVISION_1,
+            &mut descriptor,
+            std::ptr::null_mut(),
+        )
+    };
+    if made == FALSE {
+        return Err(failed(
+            "ConvertStringSecurityDescriptorToSecurityDescriptorW",
+        ));
+    }
+    Ok(Local(descriptor))
+}
+
+/// The current user's security identifier, as a string (`S-1-5-21-…`).
+fn user_sid() -> io::Result<String> {
+    let mut token = std::ptr::null_mut();
+    // SAFETY: the pseudo-handle of this process is always valid; the call writes a new
+    // token handle into `token`, which `owned` takes.
+    if unsafe { OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) } == FALSE {
+        return Err(failed("OpenProcessToken"));
+    }
+    let token = owned(token, "OpenProcessToken")?;
+    let mut size = 0;
+    // SAFETY: asks for the size only: no buffer, a valid `u32` to write the size into.
+    unsafe {
+        GetTokenInformation(
+            token.as_raw_handle(),
+            TokenUser,
+            std::ptr::null_mut(),
+            0,
+            &mut size,
+        )
+    };
+    // SAFETY: `GetLastError` has no preconditions.
+    if unsafe { GetLastError() } != ERROR_INSUFFICIENT_BUFFER {
+        return Err(failed("GetTokenInformation"));
+    }
+    // `u64`s, so that the `TOKEN_USER` at its start is aligned.
+    let mut buffer = vec![0u64; (size as usize).div_ceil(8)];
+    // SAFETY: `buffer` has room for `size` bytes, which the call writes at most.
+    let got = unsafe {
+        GetTokenInformation(
+            token.as_raw_handle(),
+            TokenUser,
+            buffer.as_mut_ptr().cast(),
+            size,
+            &mut size,
+        )
+    };
+    if got == FALSE {
+        return Err(failed("GetTokenInformation"));
+    }
+    // SAFETY: the call filled `buffer` with a `TOKEN_USER` (aligned: see above), whose SID
+    // points into the same buffer, which lives until the end of this function.
+    let sid = unsafe { (*buffer.as_ptr().cast::<TOKEN_USER>()).User.Sid };
+    let mut text = std::ptr::null_mut();
+    // SAFETY: `sid` is a valid SID (above); the call writes a pointer to a new NUL-terminated
+    // string into `text`, which `Local` frees.
+    if unsafe { ConvertSidToStringSidW(sid, &mut text) } == FALSE {
+        return Err(failed("ConvertSidToStringSidW"));
+    }
+    let text = Local(text.cast());
+    let start = text.0.cast::<u16>();
+    // SAFETY: `start` points to a NUL-terminated UTF-16 string (above), alive while `text`
+    // is: the slice covers it up to, not including, its NUL.
+    let units = unsafe {
+        let mut len = 0;
+        while *start.add(len) != 0 {
+            len += 1;
+        }
+        std::slice::from_raw_parts(start, len)
+    };
+    String::from_utf16(units).map_err(|_| io::Error::other("a SID that is not UTF-16"))
+}
+
+/// Takes ownership of a handle that the system call `call` returned, or its error: the calls
+/// return null or `INVALID_HANDLE_VALUE` on failure.
+fn owned(handle: HANDLE, call: &str) -> io::Result<OwnedHandle> {
+    if handle.is_null() || handle == INVALID_HANDLE_VALUE {
+        return Err(failed(call));
+    }
+    // SAFETY: the system call that returned `handle` just made it, and gave it to us alone.
+    Ok(unsafe { OwnedHandle::from_raw_handle(handle) })
+}
+
+/// The error of the system call `call`, which just failed, saying which call it was.
+fn failed(call: &str) -> io::Error {
+    let error = io::Error::last_os_error();
+    io::Error::new(error.kind(), format!("{call} failed: {error}"))
+}
+
+/// `timeout` in the milliseconds `WaitForSingleObject` takes, rounded up; `INFINITE` for none.
+fn millis(timeout: Option<Duration>) -> u32 {
+    match timeout {
+        None => INFINITE,
+        Some(timeout) => u32::try_from(timeout.as_micros().div_ceil(1000))
+            .unwrap_or(INFINITE - 1)
+            .min(INFINITE - 1),
+    }
+}
+
+fn is_broken_pipe(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(ERROR_BROKEN_PIPE as i32)
+}
+
+impl Stream {
+    fn new(pipe: OwnedHandle) -> io::Result<Self> {
+        // SAFETY: no security attributes, no name: a new unnamed manual-reset event, not
+        // signalled, which `owned` takes.
+        let event = unsafe { CreateEventW(std::ptr::null(), TRUE, FALSE, std::ptr::null()) };
+        Ok(Self {
+            pipe: RefCell::new(Some(pipe)),
+            event: owned(event, "CreateEventW")?,
+        })
+    }
+
+    /// Reads what has arrived into `buffer`, blocking while nothing has; `Ok(0)` at the end
+    /// of the stream (the peer closed its end: `ERROR_BROKEN_PIPE`).
+    pub(crate) fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
+        let len = u32::try_from(buffer.len()).unwrap_or(u32::MAX);
+        let pointer = buffer.as_mut_ptr();
+        // SAFETY: `buffer` has room for `len` bytes and stays borrowed for this whole call,
+        // which `overlapped` does not leave before the read has ended.
+        let read = self.overlapped(None, |pipe, overlapped| unsafe {
+            ReadFile(pipe, pointer, len, std::ptr::null_mut(), overlapped)
+        });
+        match read {
+            Ok(read) => Ok(read.unwrap_or(0) as usize),
+            Err(error) if is_broken_pipe(&error) => Ok(0),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Writes `slices` (small ones copied together first, up to `GATHER` bytes); returns how
+    /// many bytes went. A peer that died fails it with `ERROR_NO_DATA` or
+    /// `ERROR_BROKEN_PIPE`.
+    pub(crate) fn write_vectored(&self, slices: &[IoSlice<'_>]) -> io::Result<usize> {
+        let mut nonempty = slices.iter().filter(|slice| !slice.is_empty());
+        let Some(first) = nonempty.next() else {
+            return Ok(0);
+        };
+        if first.len() >= GATHER || nonempty.next().is_none() {
+            return self.write(first);
+        }
+        let mut gathered = [0u8; GATHER];
+        let mut filled = 0;
+        for slice in slices {
+            let take = slice.len().min(GATHER - filled);
+            gathered[filled..filled + take].copy_from_slice(&slice[..take]);
+            filled += take;
+            if filled == GATHER {
+                break;
+            }
+        }
+        self.write(&gathered[..filled])
+    }
+
+    /// One write of `bytes`; returns how many went (a blocking write to a pipe writes them
+    /// all).
+    fn write(&self, bytes: &[u8]) -> io::Result<usize> {
+        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        let pointer = bytes.as_ptr();
+        // SAFETY: `bytes` holds `len` bytes and stays borrowed for this whole call, which
+        // `overlapped` does not leave before the write has ended.
+        let written = self.overlapped(None, |pipe, overlapped| unsafe {
+            WriteFile(pipe, pointer, len, std::ptr::null_mut(), overlapped)
+        })?;
+        Ok(written.unwrap_or(0) as usize)
+    }
+
+    /// Whether the stream is readable (data, end of stream or an error), waiting up to
+    /// `timeout` (forever if `None`). `Ok(false)` when the time ran out.
+    ///
+    /// Without a timeout to wait, it peeks (`PeekNamedPipe`). Otherwise it waits in a read of
+    /// zero bytes, which ends when data arrives or the peer closes its end and takes nothing
+    /// from the pipe; when the time runs out it is cancelled.
+    pub(crate) fn poll_readable(&self, timeout: Option<Duration>) -> io::Result<bool> {
+        if timeout == Some(Duration::ZERO) {
+            return self.peek();
+        }
+        let mut nothing = 0u8;
+        let pointer: *mut u8 = &mut nothing;
+        // SAFETY: a read of zero bytes into `nothing`, which lives across this whole call, which
+        // `overlapped` does not leave before the read has ended.
+        let read = self.overlapped(timeout, |pipe, overlapped| unsafe {
+            ReadFile(pipe, pointer, 0, std::ptr::null_mut(), overlapped)
+        });
+        match read {
+            Ok(done) => Ok(done.is_some()),
+            Err(error) if is_broken_pipe(&error) => Ok(true),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Whether bytes, or the end of the stream, can be read now.
+    fn peek(&self) -> io::Result<bool> {
+        let pipe = self.pipe.borrow();
+        let pipe = pipe.as_ref().ok_or_else(closed)?;
+        let mut available = 0;
+        // SAFETY: a valid pipe handle; no buffer; only `available` is written, a valid `u32`.
+        let peeked = unsafe {
+            PeekNamedPipe(
+                pipe.as_raw_handle(),
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null_mut(),
+                &mut available,
+                std::ptr::null_mut(),
+            )
+        };
+        if peeked != FALSE {
+            return Ok(available > 0);
+        }
+        let error = io::Error::last_os_error();
+        if is_broken_pipe(&error) {
+            Ok(true)
+        } else {
+            Err(error)
+        }
+    }
+
+    /// Runs one overlapped operation on the pipe to its end: `start` issues it (`ReadFile` or
+    /// `WriteFile` with the pipe and the `OVERLAPPED` it is given), and this waits for it, at
+    /// most `timeout` (`None`: as long as it takes). Returns how many bytes it moved, or
+    /// `None` if the time ran out and it was cancelled first.
+    ///
+    /// It never returns while the operation is pending: after a timeout it cancels it and
+    /// waits for it to end, so whatever `start` hands the system (a buffer borrowed for the
+    /// caller's call, and the `OVERLAPPED` here) outlives the operation.
+    fn overlapped(
+        &self,
+        timeout: Option<Duration>,
+        start: impl FnOnce(HANDLE, *mut OVERLAPPED) -> i32,
+    ) -> io::Result<Option<u32>> {
+        let pipe = self.pipe.borrow();
+        let pipe = pipe.as_ref().ok_or_else(closed)?.as_raw_handle();
+        let mut overlapped = OVERLAPPED {
+            hEvent: self.event.as_raw_handle(),
+            ..OVERLAPPED::default()
+        };
+        if start(pipe, &mut overlapped) == FALSE {
+            let error = io::Error::last_os_error();
+            if error.raw_os_error() != Some(ERROR_IO_PENDING as i32) {
+                return Err(error); // it never started
+            }
+            // SAFETY: `event` is a valid event handle, owned by this stream.
+            let waited = unsafe { WaitForSingleObject(overlapped.hEvent, millis(timeout)) };
+            if waited != WAIT_OBJECT_0 {
+                // SAFETY: `overlapped` names an operation this call started on `pipe`; asking
+                // to cancel it has no other effect, whether or not it has ended.
+                unsafe { CancelIoEx(pipe, &overlapped) };
+                let mut moved = 0;
+                // SAFETY: waits (`TRUE`) until the operation has ended, cancelled or not: the
+                // event is signalled by it alone (the type's invariant).
+                let ended = unsafe { GetOverlappedResult(pipe, &overlapped, &mut moved, TRUE) };
+                if ended != FALSE {
+                    return Ok(Some(moved)); // it ended as the time ran out
+                }
+                let error = io::Error::last_os_error();
+                if waited == WAIT_TIMEOUT
+                    && error.raw_os_error() == Some(ERROR_OPERATION_ABORTED as i32)
+                {
+                    return Ok(None);
+                }
+                return Err(error);
+            }
+        }
+        let mut moved = 0;
+        // SAFETY: the operation has ended (it completed at once, or signalled the event);
+        // this reads its result from `overlapped`, without waiting.
+        if unsafe { GetOverlappedResult(pipe, &overlapped, &mut moved, FALSE) } == FALSE {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Some(moved))
+    }
+
+    /// Closes this end of the pipe: the peer reads what was sent, then the end of the stream.
+    /// A pipe cannot be closed in one direction only, so this stream can no longer read
+    /// either (only `Worker::retire` closes a stream, and reads nothing after).
+    pub(crate) fn close_write(&self) {
+        drop(self.pipe.borrow_mut().take());
+    }
+
+    /// The pipe's handle, for a child to inherit.
+    fn into_pipe(self) -> io::Result<OwnedHandle> {
+        self.pipe.into_inner().ok_or_else(closed)
+    }
+}
+
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the channel was closed")
+}
+
+/// In a worker: a watch on its pool's process, for the watchdog thread: a handle to it,
+/// signalled when it ends. (Windows has no cheap `getppid`; the pool's id comes from its
+/// `PARALLEL_WORKER` variable.)
+pub(crate) struct ParentWatch(OwnedHandle);
+
+impl ParentWatch {
+    /// Watches the process `parent`; `None` if it is gone already. An id alone could name a
+    /// process that merely reuses a dead pool's id, which was necessarily started after this
+    /// worker: a process started later is refused.
+    pub(crate) fn new(parent: u32, _channel: &Stream) -> Option<Self> {
+        let access = PROCESS_SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION;
+        // SAFETY: `OpenProcess` has no memory-safety preconditions; `owned` takes the handle.
+        let process = owned(unsafe { OpenProcess(access, FALSE, parent) }, "OpenProcess").ok()?;
+        // SAFETY: `GetCurrentProcess` has no preconditions.
+        let this = unsafe { GetCurrentProcess() };
+        let started_after_us = match (started(process.as_raw_handle()), started(this)) {
+            (Some(theirs), Some(ours)) => theirs > ours,
+            _ => false, // unknown: the Job Object still ends us with the pool
+        };
+        // SAFETY: a valid process handle; a zero timeout only asks whether it has ended.
+        let ended = unsafe { WaitForSingleObject(process.as_raw_handle(), 0) } == WAIT_OBJECT_0;
+        (!started_after_us && !ended).then_some(Self(process))
+    }
+
+    /// Blocks until the pool's process is gone (`true`); `false` if it cannot be watched.
+    pub(crate) fn wait(&self) -> bool {
+        // SAFETY: a valid process handle, owned by `self`.
+        unsafe { WaitForSingleObject(self.0.as_raw_handle(), INFINITE) == WAIT_OBJECT_0 }
+    }
+}
+
+/// When `process` (a valid handle) started, in the system's 100 ns units.
+fn started(process: HANDLE) -> Option<u64> {
+    let [mut created, mut exited, mut kernel, mut user] = [FILETIME::default(); 4];
+    // SAFETY: a valid process handle and four valid `FILETIME`s to write.
+    let got =
+        unsafe { GetProcessTimes(process, &mut created, &mut exited, &mut kernel, &mut user) };
+    (got != FALSE)
+        .then(|| u64::from(created.dwHighDateTime) << 32 | u64::from(created.dwLowDateTime))
+}
+
+/// A worker process.
+pub(crate) struct Child(std::process::Child);
+
+/// Starts `program` with `env` (a name and its value) added to its environment and the
+/// worker's end of a `channel` as its standard input; its stdout and stderr are this
+/// process's own. The child is put in the program's Job Object (`job`), which ends it when
+/// this process ends.
+pub(crate) fn spawn(program: &Path, env: (&str, &str), channel: Stream) -> io::Result<Child> {
+    let job = job()?;
+    let mut command = Command::new(program);
+    // std hands the child exactly its three standard handles: it makes inheritable copies of
+    // them for the `CreateProcess` call alone, under a lock that its other spawns take too,
+    // and every other handle of ours is not inheritable. The worker takes the channel off its
+    // standard input as it starts (`take_channel`).
+    command
+        .env(env.0, env.1)
+        .stdin(Stdio::from(channel.into_pipe()?));
+    let child = start(&mut command)?;
+    drop(command); // closes this process's copy of the worker's end
+    let mut child = Child(child);
+    // Between the spawn and this, the worker is not yet in the job: if this process died
+    // then, the worker's watchdog would still end it (`ParentWatch`).
+    // SAFETY: two valid handles: the job (kept for the program's life) and the child's.
+    if unsafe { AssignProcessToJobObject(job, child.0.as_raw_handle()) } == FALSE {
+        let error = failed("AssignProcessToJobObject");
+        child.kill();
+        child.wait();
+        return Err(error);
+    }
+    Ok(child)
+}
+
+/// Starts `command`'s process. Wine 8 fails about one start in several thousand, under load,
+/// with `ERROR_INTERNAL_ERROR` (its answer when the new process dies before it has finished
+/// starting); the start is tried again then, a few times, rather than break the pool.
+fn start(command: &mut Command) -> io::Result<std::process::Child> {
+    const TRIES: usize = 3;
+    let mut tried = 1;
+    loop {
+        match command.spawn() {
+            Err(error)
+                if error.raw_os_error() == Some(ERROR_INTERNAL_ERROR as i32) && tried < TRIES =>
+            {
+                tried += 1;
+            }
+            started => {
+                return started.map_err(|error| {
+                    io::Error::new(error.kind(), format!("CreateProcessW failed: {error}"))
+                })
+            }
+        }
+    }
+}
+
+/// The program's Job Object, made at the first spawn: `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE`,
+/// so the system ends every worker when this process ends and its handle closes (the static
+/// keeps it open until then), and `JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION`, so a worker
+/// that crashes ends at once instead of waiting on an error-reporting dialog.
+fn job() -> io::Result<HANDLE> {
+    // The error is kept as its message: a failure to make the job is the same at every spawn.
+    static JOB: OnceLock<Result<OwnedHandle, String>> = OnceLock::new();
+    match JOB.get_or_init(|| new_job().map_err(|error| error.to_string())) {
+        Ok(job) => Ok(job.as_raw_handle()),
+        Err(message) => Err(io::Error::other(message.clone())),
+    }
+}
+
+fn new_job() -> io::Result<OwnedHandle> {
+    // SAFETY: no security attributes (not inheritable), no name; `owned` takes the handle.
+    let job = owned(
+        unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) },
+        "CreateJobObjectW",
+    )?;
+    let mut limits = JOBOBJECT_EXTENDED_LIMIT_INFORMATION::default();
+    limits.BasicLimitInformation.LimitFlags =
+        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
+    // SAFETY: a valid job handle, and a valid structure of the size and class given.
+    let set = unsafe {
+        SetInformationJobObject(
+            job.as_raw_handle(),
+            JobObjectExtendedLimitInformation,
+            (&limits as *const JOBOBJECT_EXTENDED_LIMIT_INFORMATION).cast(),
+            size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+        )
+    };
+    if set == FALSE {
+        return Err(failed("SetInformationJobObject"));
+    }
+    Ok(job)
+}
+
+impl Child {
+    /// The process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// What `send_signal` needs to reach this process from another thread: a handle of its
+    /// own, so it names this process for as long as it is open.
+    pub(crate) fn handle(&self) -> io::Result<ProcessHandle> {
+        Ok(ProcessHandle(self.0.as_handle().try_clone_to_owned()?))
+    }
+
+    /// Ends the process (`TerminateProcess`), if it is still running.
+    pub(crate) fn kill(&mut self) {
+        terminate(self.0.as_raw_handle());
+    }
+
+    /// Waits for the process to end and says how it ended: its exit code, which for a crash
+    /// is the `NTSTATUS` of the exception (`0xC0000005`, an access violation).
+    pub(crate) fn wait(&mut self) -> WorkerExit {
+        match self.0.wait() {
+            Ok(status) => WorkerExit::Code(status.code().unwrap_or(-1)),
+            Err(_) => WorkerExit::Code(-1),
+        }
+    }
+}
+
+/// How `send_signal` reaches a child: a process handle, which names it for as long as it is
+/// open (a process's id is not reused while a handle to it is open).
+#[derive(Debug)]
+pub(crate) struct ProcessHandle(OwnedHandle);
+
+/// Ends the process `target`. Windows has no signal that asks a console program to end, so
+/// `Signal::Terminate` ends it at once too, as `Signal::Kill` does; its exit code is
+/// `KILLED_BY_POOL`.
+pub(crate) fn send_signal(target: &ProcessHandle, _signal: Signal) {
+    terminate(target.0.as_raw_handle());
+}
+
+fn terminate(process: HANDLE) {
+    // SAFETY: `TerminateProcess` has no memory-safety preconditions; the caller's handle
+    // names its own child (an ended one is left as it is).
+    unsafe { TerminateProcess(process, KILLED_BY_POOL) };
+}
+
+/// In a starting worker: takes the channel off standard input (`fd` is `CHILD_CHANNEL`), where
+/// `spawn` put it, and makes it not inheritable, so that no child of the worker inherits it;
+/// the standard input handle becomes `NUL`, so the worker's code reads nothing from stdin, as
+/// before, and cannot read the channel through `std::io::stdin`. (The C runtime's descriptor 0,
+/// set up before any of our code ran, still names the pipe: only C code reading it could
+/// disturb the channel, and that ends in a corrupt frame, failing the task.)
+pub(crate) fn take_channel(fd: i32) -> io::Result<Stream> {
+    if fd != CHILD_CHANNEL {
+        return Err(io::ErrorKind::InvalidInput.into());
+    }
+    // SAFETY: `GetStdHandle` has no preconditions; `owned` checks what it returns.
+    let handle = unsafe { GetStdHandle(STD_INPUT_HANDLE) };
+    // SAFETY: `CreateFileW` with a NUL-terminated name, no security attributes (not
+    // inheritable) and no template; `owned` checks what it returns.
+    let null = owned(
+        unsafe {
+            CreateFileW(
+                windows_sys::w!("NUL"),
+                GENERIC_READ,
+                FILE_SHARE_READ | FILE_SHARE_WRITE,
+                std::ptr::null(),
+                OPEN_EXISTING,
+                0,
+                std::ptr::null_mut(),
+            )
+        },
+        "CreateFileW of NUL",
+    )?;
+    let channel = owned(handle, "GetStdHandle")?;
+    // SAFETY: a valid handle, which the pool created for this process alone; only its flags
+    // change.
+    if unsafe { SetHandleInformation(channel.as_raw_handle(), HANDLE_FLAG_INHERIT, 0) } == FALSE {
+        return Err(failed("SetHandleInformation"));
+    }
+    // SAFETY: a valid handle becomes the standard input; the process's standard handles own
+    // it from here on (it is never closed).
+    if unsafe { SetStdHandle(STD_INPUT_HANDLE, null.as_raw_handle()) } == FALSE {
+        return Err(failed("SetStdHandle"));
+    }
+    std::mem::forget(null);
+    Stream::new(channel)
+}
+
+/// The id of this process's parent, as the system recorded it when this process started (the
+/// process list of a Toolhelp snapshot); `0` if it does not say.
+pub(crate) fn parent_id() -> u32 {
+    // SAFETY: `CreateToolhelp32Snapshot` has no memory-safety preconditions; `owned` takes
+    // the handle (or the error: it returns `INVALID_HANDLE_VALUE`).
+    let Ok(snapshot) = owned(
+        unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0) },
+        "CreateToolhelp32Snapshot",
+    ) else {
+        return 0;
+    };
+    let mut entry = PROCESSENTRY32W {
+        dwSize: size_of::<PROCESSENTRY32W>() as u32,
+        ..PROCESSENTRY32W::default()
+    };
+    let me = std::process::id();
+    // SAFETY: a valid snapshot handle and an entry whose `dwSize` is its size, as the call
+    // requires; it writes the entry.
+    let mut found = unsafe { Process32FirstW(snapshot.as_raw_handle(), &mut entry) };
+    while found != FALSE {
+        if entry.th32ProcessID == me {
+            return entry.th32ParentProcessID;
+        }
+        // SAFETY: as above.
+        found = unsafe { Process32NextW(snapshot.as_raw_handle(), &mut entry) };
+    }
+    0
+}
+
+/// In a starting worker: nothing to arm. The pool put the worker in its kill-on-close Job
+/// Object as it started it, and the `ParentWatch` covers the moment before.
+pub(crate) fn arm_parent_death() {}
+
+/// Ends this process at once, with `code`, running no destructor and no exit handler.
+pub(crate) fn exit_now(code: i32) -> ! {
+    // SAFETY: ending the current process (its pseudo-handle is always valid) has no
+    // memory-safety preconditions; the call does not return.
+    unsafe { TerminateProcess(GetCurrentProcess(), code as u32) };
+    std::process::abort()
+}
