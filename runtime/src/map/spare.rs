@@ -189,7 +189,11 @@ mod tests {
 
         // Other types of the same sizes and alignments get them, whatever they are.
         let kept = Spares::<[u8; 2], [u8; 2]>::take_kept();
-        assert_eq!(kept.bytes(), 0, "[u8; 2] differs from u8 in size, from u16 in alignment");
+        assert_eq!(
+            kept.bytes(),
+            0,
+            "[u8; 2] differs from u8 in size, from u16 in alignment"
+        );
         let mut kept = Spares::<bool, i16>::take_kept();
         assert!(kept.items().capacity() >= 10);
         let values = kept.values();
