@@ -266,7 +266,7 @@ fn killing_a_running_task_ends_its_worker() {
         thread::sleep(Duration::from_millis(5));
     };
     let _ = std::fs::remove_file(&marker);
-    let pid: u32 = killed_worker.split('#').next().unwrap().parse().unwrap();
+    let pid: u32 = killed_worker.split(':').next().unwrap().parse().unwrap();
     let process = Process::open(pid);
     assert!(running.kill(), "a running task can be killed");
     assert_eq!(outcome(&running), Err(TaskError::Cancelled));
