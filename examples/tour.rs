@@ -186,6 +186,32 @@ fn pmaps(out: &mut String) -> Result<(), Box<dyn Error>> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Borrowing: scopes.
+
+fn borrowing(out: &mut String) -> Result<(), Box<dyn Error>> {
+    writeln!(out, "\n== Borrowing: scopes ==")?;
+    let readings: Vec<u64> = (1..=1_000).collect();
+    let scale = 3;
+    // Tasks and maps in a scope borrow `readings` and `scale`: the scope returns only when
+    // they have all finished.
+    let (largest, total, scaled) = parallel::scope(|s| {
+        let largest = s.submit(|| readings.iter().max());
+        // Read in place (no copy of the items); `sum` adds on the workers.
+        let total = s
+            .map(|x: &u64| x * scale, &readings)
+            .sum::<Result<u64, _>>();
+        let scaled: Vec<u64> = pmap!(|x| x * scale, &readings[..4]; scope = s)
+            .map(Result::unwrap)
+            .collect();
+        (largest.result(), total, scaled)
+    });
+    writeln!(out, "the largest reading, borrowed back: {:?}", largest?)?;
+    writeln!(out, "the sum of readings × {scale}, in place: {}", total?)?;
+    writeln!(out, "pmap!(.., &readings[..4]; scope = s): {scaled:?}")?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
 // Processes.
 
 /// Runs in one of two worker processes of its own: its arguments and result travel with
@@ -782,6 +808,7 @@ fn tour() -> Result<String, Box<dyn Error>> {
     let mut out = String::new();
     attribute(&mut out)?;
     pmaps(&mut out)?;
+    borrowing(&mut out)?;
     processes(&mut out)?;
     crash(&mut out)?;
     kill_and_retry(&mut out)?;
@@ -828,6 +855,10 @@ fn the_tour_runs_and_shows_each_feature() {
         ": two>, 3]",
         "sum of 100,000 squares, unordered in batches of 1000: 333328333350000",
         "items of 0, 1000, 0 ms with timeout = \"200ms\": [0, <the map's timeout passed before its next item finished, so the map ends here>]",
+        // borrowing
+        "the largest reading, borrowed back: Some(1000)",
+        "the sum of readings × 3, in place: 1501500",
+        "pmap!(.., &readings[..4]; scope = s): [3, 6, 9, 12]",
         // processes
         "cube_where(3) = 27, in process ",
         "another process: true, whose parent is this program: true",

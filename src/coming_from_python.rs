@@ -94,6 +94,22 @@
 //!   or `pmap!`'s options after `;`.
 //! - `result()` moves the value out of the future (Rust has no shared references by default):
 //!   read it again with `result_ref()` or `result_cloned()`.
+//! - **Borrowing.** Python needs none of this: every object is shared by reference and kept
+//!   alive by the garbage collector as long as any task still uses it. Rust frees a local
+//!   when its function returns, and a pool's task may run after that, so the compiler refuses
+//!   a task that borrows a local (`argument requires that data is borrowed for 'static`).
+//!   Three ways out: [`parallel::scope`](crate::scope), whose tasks and maps may borrow
+//!   because it returns only when they have all finished; an
+//!   [`Arc`](std::sync::Arc), shared ownership that keeps the data alive as Python's
+//!   references do; or moving (or cloning) the data into the task. Process maps take
+//!   borrowed items as they are (each batch is encoded on the calling thread).
+//!
+//!   ```
+//!   let scores = vec![3, 1, 4, 1, 5];
+//!   // Python: executor.submit(max, scores)
+//!   let best = parallel::scope(|s| s.submit(|| scores.iter().max().copied()).result());
+//!   assert_eq!(best, Ok(Some(5)));
+//!   ```
 //!
 //! # Examples
 //!

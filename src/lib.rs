@@ -22,6 +22,57 @@
 //! borrowed argument, a type that cannot cross to another thread or process, an unknown or
 //! contradictory argument. Python finds these at run time.
 //!
+//! # Borrowing and sharing
+//!
+//! A task submitted to a pool may run after the function that submitted it returns, so it
+//! must own what it uses (`'static`). A [`scope`] lifts that: tasks and maps submitted
+//! through it may borrow local data, because the scope returns only once every one of them
+//! has finished. Its futures ([`ScopedFuture`]) have the whole future API, and its maps read
+//! slices in place, with no copy of the items.
+//!
+//! ```
+//! use parallel::pmap;
+//!
+//! let data: Vec<u64> = (1..=1000).collect();
+//! let factor = 2;
+//! let (largest, doubled_sum) = parallel::scope(|s| {
+//!     // A task that borrows `data` and returns a borrow of it.
+//!     let largest = s.submit(|| data.iter().max());
+//!     // A map over the slice, read in place; `sum` adds on the workers.
+//!     let doubled_sum = s.map(|x: &u64| x * factor, &data).sum::<Result<u64, _>>();
+//!     (largest.result().unwrap(), doubled_sum.unwrap())
+//! });
+//! assert_eq!((largest, doubled_sum), (Some(&1000), 1_001_000));
+//!
+//! // `pmap!` takes the scope as an option.
+//! let total: u64 = parallel::scope(|s| pmap!(|x| x * factor, &data; scope = s).map(Result::unwrap).sum());
+//! assert_eq!(total, 1_001_000);
+//! ```
+//!
+//! Forgetting a scoped future or map (`std::mem::forget`) cannot let a task outlive the data:
+//! the scope waits for the pool to finish with every task it started, whatever became of
+//! their handles. For data shared with tasks that do outlive the caller (a pool's `submit`,
+//! a `#[parallel]` function), share ownership with an [`Arc`](std::sync::Arc) instead:
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! let table = Arc::new(vec![10, 20, 30]);
+//! let pool = parallel::ThreadPool::new();
+//! let futures: Vec<_> = (0..3)
+//!     .map(|i| {
+//!         let table = Arc::clone(&table);
+//!         pool.submit(move || table[i] + 1)
+//!     })
+//!     .collect();
+//! assert_eq!(futures.iter().map(|f| f.result().unwrap()).sum::<i32>(), 63);
+//! ```
+//!
+//! Process maps take borrowed items without a scope:
+//! [`ProcessPool::map`](ProcessPool::map) over `data.iter()`, or `pmap!(f, &data; processes)`
+//! for a function taking owned values. Each batch is encoded from the borrows on the calling
+//! thread and only its bytes go to a worker, so no other thread ever holds a borrow.
+//!
 //! # `pmap!`: a parallel map
 //!
 //! [`pmap!`] maps a function over one or more iterables and yields one
@@ -187,12 +238,14 @@ pub use parallel_runtime::default_pool;
 pub use parallel_runtime::mpi;
 pub use parallel_runtime::parent_id;
 pub use parallel_runtime::promise;
+pub use parallel_runtime::scope;
 pub use parallel_runtime::wait;
 pub use parallel_runtime::wait_at_exit;
 pub use parallel_runtime::AsCompleted;
 pub use parallel_runtime::AsCompletedTimeout;
 pub use parallel_runtime::Deadline;
 pub use parallel_runtime::Future;
+pub use parallel_runtime::Indexed;
 pub use parallel_runtime::Map;
 pub use parallel_runtime::MapOptions;
 #[cfg(feature = "mpi")]
@@ -206,6 +259,9 @@ pub use parallel_runtime::Progress;
 pub use parallel_runtime::Promise;
 pub use parallel_runtime::RemoteFn;
 pub use parallel_runtime::ReturnWhen;
+pub use parallel_runtime::Scope;
+pub use parallel_runtime::ScopedFuture;
+pub use parallel_runtime::ScopedMap;
 pub use parallel_runtime::TaskError;
 pub use parallel_runtime::ThreadPool;
 pub use parallel_runtime::ThreadPoolBuilder;

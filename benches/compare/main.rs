@@ -22,6 +22,7 @@ mod attribute;
 #[cfg(feature = "mpi")]
 mod mpi;
 mod processes;
+mod scoped;
 mod support;
 mod threads;
 
@@ -44,6 +45,10 @@ fn main() {
     if options.runs_group("threads", &["t1", "t2", "t3", "t4"]) {
         println!("\n## Threads: pools of {workers} workers (the machine's hardware threads)");
         rows.extend(threads::run(&options, workers));
+    }
+    if options.runs_group("scopes", &["s1", "s2"]) {
+        println!("\n## Scopes: tasks and maps that borrow, pools of {workers} workers");
+        rows.extend(scoped::run(&options, workers));
     }
     if options.runs_group("attribute", &["a1", "a2", "a3", "a4"]) {
         println!("\n## `#[parallel]` and `pmap!` against the runtime calls, same pool");

@@ -36,6 +36,7 @@ impl Options {
     pub fn runs(&self, id: &str) -> bool {
         let group = match &id[..1] {
             "t" => "threads",
+            "s" => "scopes",
             "a" => "attribute",
             "m" => "mpi",
             _ => "processes",

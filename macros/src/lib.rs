@@ -301,6 +301,7 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | `threads = N` | run on a pool of `N` threads of this call site's own (started once, kept for the program) |
 /// | `processes` / `processes = N` | run in worker processes of this call site's own (default: available parallelism); `f` must be a function path or a closure whose arguments are typed and which captures nothing |
 /// | `mpi` | run on the worker ranks of the MPI job the program runs in (feature `mpi`; `mpirun -n N ./app`), or without a launcher in local worker processes; `f` as for `processes` |
+/// | `scope = s` | run on the pool of the scope `s` (see `parallel::scope`): `f` and the items may borrow; one slice, vector, array or range is read in place |
 /// | `chunksize = N` | `N` items per task; by default batches are sized from the measured cost of items |
 /// | `ordered = false` | yield in completion order (Python's `imap_unordered`) |
 /// | `timeout = "5s"` | a deadline for the whole map, counted from the `pmap!` call: an item not done by then yields `TimedOut` and the map ends |
@@ -309,6 +310,16 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The map starts at the call, as Python's does: the first batches are submitted before
 /// `pmap!` returns. Dropping the map cancels what has not started.
+///
+/// In a scope, the function and the items may borrow:
+///
+/// ```
+/// # use parallel::pmap;
+/// let data: Vec<u64> = (0..100).collect();
+/// let offset = 1;
+/// let total: u64 = parallel::scope(|s| pmap!(|x| x + offset, &data; scope = s).map(Result::unwrap).sum());
+/// assert_eq!(total, 5050);
+/// ```
 ///
 /// ```
 /// # use parallel::pmap;

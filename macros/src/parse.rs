@@ -60,6 +60,8 @@ pub(crate) struct Settings {
     pub(crate) mpi: Option<Spanned<()>>,
     /// `pool = PATH`.
     pub(crate) pool: Option<Spanned<Path>>,
+    /// `scope = s` (`pmap!` only): the scope whose pool runs the map.
+    pub(crate) scope: Option<Spanned<Expr>>,
     pub(crate) name: Option<Spanned<LitStr>>,
     pub(crate) timeout: Option<Spanned<Duration>>,
     pub(crate) max_tasks_per_child: Option<Spanned<usize>>,
@@ -68,7 +70,8 @@ pub(crate) struct Settings {
     pub(crate) chunksize: Option<Spanned<usize>>,
     pub(crate) ordered: Option<Spanned<bool>>,
     pub(crate) progress: Option<Spanned<bool>>,
-    /// The words among `threads`, `processes`, `mpi` and `pool` that were given, in order.
+    /// The words among `threads`, `processes`, `mpi`, `pool` and `scope` that were given, in
+    /// order.
     pool_order: Vec<Ident>,
 }
 
@@ -84,6 +87,9 @@ pub(crate) enum Backend<'a> {
     Processes(Option<usize>),
     /// The worker ranks of the MPI job the program runs in (local worker processes if none).
     Mpi,
+    /// The pool of a scope, whose handle is this expression (`pmap!(..; scope = s)`): the
+    /// map may borrow.
+    Scoped(&'a Expr),
 }
 
 impl Settings {
@@ -97,6 +103,8 @@ impl Settings {
             Backend::Threads(threads.value)
         } else if let Some(pool) = &self.pool {
             Backend::Declared(&pool.value)
+        } else if let Some(scope) = &self.scope {
+            Backend::Scoped(&scope.value)
         } else {
             Backend::DefaultPool
         }
@@ -119,6 +127,9 @@ impl Settings {
             "mpi" => values::bare(&arg.key, &arg.value).map(|v| self.mpi = Some(at(key, v))),
             "pool" => {
                 values::path(&arg.key, &arg.value, "MY_POOL").map(|v| self.pool = Some(at(key, v)))
+            }
+            "scope" => {
+                values::expression(&arg.key, &arg.value, "s").map(|v| self.scope = Some(at(key, v)))
             }
             "name" => values::string(&arg.key, &arg.value).map(|v| self.name = Some(at(key, v))),
             "timeout" => {
@@ -145,7 +156,9 @@ impl Settings {
         };
         if let Err(error) = result {
             diag.push(error);
-        } else if ["threads", "processes", "mpi", "pool"].contains(&key.to_string().as_str()) {
+        } else if ["threads", "processes", "mpi", "pool", "scope"]
+            .contains(&key.to_string().as_str())
+        {
             self.pool_order.push(key.clone());
         }
     }
@@ -173,10 +186,11 @@ pub(crate) const ATTRIBUTE_KEYS: [&str; 9] = [
 ];
 
 /// The options `pmap!` knows.
-pub(crate) const PMAP_KEYS: [&str; 8] = [
+pub(crate) const PMAP_KEYS: [&str; 9] = [
     "threads",
     "processes",
     "mpi",
+    "scope",
     "chunksize",
     "ordered",
     "timeout",

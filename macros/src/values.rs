@@ -176,3 +176,13 @@ pub(crate) fn bare(key: &Ident, value: &Option<Expr>) -> Result<()> {
         )),
     }
 }
+
+/// Any expression, as in `scope = s`. `example` shows one.
+pub(crate) fn expression(key: &Ident, value: &Option<Expr>, example: &str) -> Result<Expr> {
+    value.clone().ok_or_else(|| {
+        syn::Error::new_spanned(
+            key,
+            format!("`{key}` needs a value: write `{key} = {example}`"),
+        )
+    })
+}

@@ -43,6 +43,7 @@ mod pool;
 mod process_pool;
 #[cfg(feature = "progress")]
 mod progress;
+mod scope;
 mod signal;
 mod spin;
 mod sync;
@@ -64,6 +65,7 @@ pub use crate::mpi_pool::{MpiPool, MpiPoolBuilder};
 pub use crate::process_pool::{parent_id, ProcessPool, ProcessPoolBuilder, RemoteFn};
 #[cfg(feature = "progress")]
 pub use crate::progress::Progress;
+pub use crate::scope::{scope, Indexed, Scope, ScopedFuture, ScopedMap};
 pub use crate::thread_pool::{default_pool, ThreadPool, ThreadPoolBuilder};
 pub use crate::wait::{wait, ReturnWhen, Waited};
 pub use crate::waitable::Waitable;

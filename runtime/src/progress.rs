@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::as_completed::AsCompleted;
 use crate::map::Map;
+use crate::scope::ScopedMap;
 use crate::waitable::Waitable;
 
 /// An iterator with a progress bar: one step per item it yields (not per batch). The bar is
@@ -121,6 +122,24 @@ impl<'a, I: Iterator, T> Map<'a, I, T> {
     /// let options = MapOptions::new().chunksize(10);
     /// let total: u64 = pool.map_with(|x: u64| x * 2, 0..1000, options).progress().map(Result::unwrap).sum();
     /// assert_eq!(total, 999_000);
+    /// ```
+    pub fn progress(self) -> Progress<Self> {
+        Progress::new(self)
+    }
+}
+
+impl<S, F, T> ScopedMap<'_, S, F, T> {
+    /// Shows a progress bar on stderr (if it is a terminal) while the map yields its items
+    /// (feature `progress`). Set the map's other options first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let data: Vec<u32> = (0..500).collect();
+    /// let total: u32 = parallel::scope(|s| {
+    ///     s.map(|x: &u32| x * 2, &data).progress().map(Result::unwrap).sum()
+    /// });
+    /// assert_eq!(total, 249_500);
     /// ```
     pub fn progress(self) -> Progress<Self> {
         Progress::new(self)

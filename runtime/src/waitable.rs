@@ -47,7 +47,7 @@ pub trait Waitable: sealed::Sealed {
     fn completion(&self) -> &dyn Completion;
 }
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Sealed {}
     impl<T> Sealed for crate::future::Future<T> {}
     impl<W: Sealed + ?Sized> Sealed for &W {}

@@ -15,6 +15,7 @@
 mod mpi;
 mod parts;
 mod processes;
+mod scoped;
 mod threads;
 
 use proc_macro2::TokenStream;
@@ -35,6 +36,7 @@ pub(crate) fn pmap(input: &Pmap, settings: &Settings) -> TokenStream {
     let map = match settings.backend() {
         Backend::Processes(workers) => processes::pmap(input, settings, workers),
         Backend::Mpi => mpi::pmap(input, settings),
+        Backend::Scoped(scope) => scoped::pmap(input, settings, scope),
         _ => threads::pmap(input, settings),
     };
     parts::with_progress(settings, map)

@@ -58,7 +58,8 @@ fn pool(settings: &Settings, backend: &Backend<'_>, func: &ParallelFn) -> TokenS
             return quote! { ::parallel::__private::threads::pool_of(&#path) }
         }
         Backend::Threads(workers) => parts::count(*workers),
-        Backend::DefaultPool | Backend::Processes(_) | Backend::Mpi => {
+        // `scope` is no attribute setting, so only `pmap!` has `Scoped`.
+        Backend::DefaultPool | Backend::Processes(_) | Backend::Mpi | Backend::Scoped(_) => {
             return quote! { ::parallel::default_pool() }
         }
     };

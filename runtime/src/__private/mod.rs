@@ -8,6 +8,7 @@ pub mod mpi;
 pub mod pmap;
 pub mod processes;
 pub mod registry;
+pub mod scoped;
 pub mod threads;
 
 pub use std::sync::LazyLock;

@@ -190,20 +190,24 @@ where
 /// slice or range source still says its exact length through them, so `Vec::extend` fills
 /// each map batch in one tight loop instead of item by item (`pmap!` over a slice of cheap
 /// items took 2.7 times as long as `map` over the same slice before).
-macro_rules! zip_flat {
+macro_rules! zip_flat_items {
     ($first:ident $(, $rest:ident)*) => {
         $first
             .into_iter()
             $(.zip($rest))*
-            .map(|nested!($first; $($rest)*)| ($first, $($rest,)*))
+            .map(|nested_pairs!($first; $($rest)*)| ($first, $($rest,)*))
     };
 }
 
-/// The pattern of `zip_flat!`'s nested pairs: `nested!(a0; a1 a2)` is `((a0, a1), a2)`.
-macro_rules! nested {
+pub(crate) use zip_flat_items as zip_flat;
+
+/// The pattern of `zip_flat!`'s nested pairs: `nested_pairs!(a0; a1 a2)` is `((a0, a1), a2)`.
+macro_rules! nested_pairs {
     ($acc:tt;) => { $acc };
-    ($acc:tt; $next:ident $($rest:ident)*) => { nested!(($acc, $next); $($rest)*) };
+    ($acc:tt; $next:ident $($rest:ident)*) => { nested_pairs!(($acc, $next); $($rest)*) };
 }
+
+pub(crate) use nested_pairs;
 
 /// For each arity from the arity table (but 0: `pmap!` needs an iterable): the zip of the
 /// iterables, and the function `pmap!` calls for a closure (which needs a direct `Fn` bound
@@ -242,10 +246,8 @@ arities!(pmap_fns);
 
 /// `pmap!(..; progress)`: a progress bar on stderr while the map yields.
 #[cfg(feature = "progress")]
-pub fn progress<I: Iterator, T>(
-    map: Map<'static, I, T>,
-) -> crate::progress::Progress<Map<'static, I, T>> {
-    map.progress()
+pub fn progress<M: Iterator>(map: M) -> crate::progress::Progress<M> {
+    crate::progress::Progress::new(map)
 }
 
 /// `pmap!(..; progress)` without the feature: a compile error that says how to enable it.

@@ -13,8 +13,8 @@ use crate::map::{Map, MapOptions};
 use crate::process_pool::{invoke as invoke_with, BatchCodec, Enqueue, ProcessPool, RemoteFn};
 
 pub use crate::process_pool::{
-    invoke_initializer, Call, ProcessArgument, ProcessArguments, ProcessResult, Remote,
-    RemoteEntry, REMOTE_FUNCTIONS,
+    invoke_initializer, Call, ProcessArgument, ProcessArguments, ProcessItem, ProcessResult,
+    Remote, RemoteEntry, REMOTE_FUNCTIONS,
 };
 
 /// What a registered function's entry point returns: the encoded output, or a message about
@@ -227,20 +227,22 @@ where
 
 /// `pmap!(f, items; processes ..)` (or `mpi`) for a function path or closure registered at
 /// the call site as `name`, on the call site's `pool`; `f` only gives the types.
-pub fn pmap<F, Args, I, P>(
+pub fn pmap<'a, F, Args, I, P>(
     _types_of: F,
     name: &'static str,
-    pool: &'static P,
+    pool: &'a P,
     items: I,
     options: super::pmap::MapOptions,
-) -> Map<'static, I, <F::Output as RemoteOutput<F, Args>>::Value>
+) -> Map<'a, I, <F::Output as RemoteOutput<F, Args>>::Value>
 where
     F: Remote<Args>,
     F::Output: RemoteOutput<F, Args>,
     Args: ProcessArguments,
-    I: Iterator<Item = Args>,
+    I: Iterator,
+    I::Item: ProcessItem<Args> + 'a,
     P: RemotePool,
 {
-    let codec = BatchCodec::<Args, <F::Output as RemoteOutput<F, Args>>::Value>::of();
+    let codec =
+        BatchCodec::<I::Item, <F::Output as RemoteOutput<F, Args>>::Value>::for_items::<Args>();
     pool.map_encoded(name, codec, items, options.map())
 }

@@ -46,7 +46,10 @@ fn is_final(stage: u32) -> bool {
 }
 
 /// A done-callback, called once with the task's outcome.
-pub(crate) type Callback<T> = Box<dyn FnOnce(Result<&T, &TaskError>) + Send>;
+pub(crate) type Callback<T> = BorrowingCallback<'static, T>;
+
+/// A done-callback that may borrow for `'a` (a scoped future's).
+pub(crate) type BorrowingCallback<'a, T> = Box<dyn FnOnce(Result<&T, &TaskError>) + Send + 'a>;
 
 /// Errors handed to callbacks for outcomes that are not stored in the cell.
 static CANCELLED_ERROR: TaskError = TaskError::Cancelled;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use self::core::Core;
+use self::core::{BorrowingCallback, Callback, Core};
 use self::task::{Completion, Handle, Ready};
 use crate::error::{Deadline, TaskError};
 
@@ -54,6 +54,22 @@ impl<T: Send + 'static> Future<T> {
     /// A future that is already done with `error`.
     pub(crate) fn failed(error: TaskError) -> Self {
         Self::new(Arc::new(Ready::failed(error)))
+    }
+}
+
+impl<T: Send> Future<T> {
+    /// The future of a scoped task, whose handle may borrow for `'a`.
+    ///
+    /// # Safety
+    /// The future must not be used once `'a` has ended: the caller puts it in a value that
+    /// carries the scope's lifetime (`ScopedFuture`, a scoped map) and never hands it out by
+    /// value. (`T` itself carries whatever lifetimes the value has; the lifetime erased here
+    /// is that of the task's closure, which is gone by the time the scope ends.)
+    pub(crate) unsafe fn from_scoped<'a>(handle: Arc<dyn Handle<T> + 'a>) -> Self {
+        // SAFETY: only the trait object's lifetime bound changes; see the caller's promise.
+        let handle =
+            unsafe { std::mem::transmute::<Arc<dyn Handle<T> + 'a>, Arc<dyn Handle<T>>>(handle) };
+        Self { handle }
     }
 }
 
@@ -375,6 +391,19 @@ impl<T> Future<T> {
         F: FnOnce(Result<&T, &TaskError>) + Send + 'static,
     {
         self.core().add_callback(Box::new(callback));
+    }
+
+    /// As `add_done_callback`, for a callback that may borrow for `'a`.
+    ///
+    /// # Safety
+    /// The task must complete (which calls or drops every callback) before `'a` ends: it is a
+    /// scoped task, and the scope waits for that.
+    pub(crate) unsafe fn add_done_callback_scoped<'a>(&self, callback: BorrowingCallback<'a, T>) {
+        // SAFETY: only the lifetime bound changes; the callback is gone before `'a` ends (the
+        // caller's promise).
+        let callback =
+            unsafe { std::mem::transmute::<BorrowingCallback<'a, T>, Callback<T>>(callback) };
+        self.core().add_callback(callback);
     }
 
     /// A number identifying this future's task, equal for clones of the same reference.

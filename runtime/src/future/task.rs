@@ -2,11 +2,15 @@
 //! (as a [`Job`]) and the caller's [`Future`](crate::Future) (as a [`Handle`]) share.
 
 use std::cell::Cell;
+use std::mem::ManuallyDrop;
+use std::ops::Deref;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::core::{Core, CoreState, FROM_PENDING, FROM_RUNNING};
 use crate::error::TaskError;
 use crate::panic;
+use crate::scope::counter::ScopeCounter;
 use crate::signal::Signal;
 use crate::sync::{thread_local, Arc, UnsafeCell};
 
@@ -40,6 +44,12 @@ pub trait Completion: Send + Sync {
     fn help(&self) -> bool {
         false
     }
+    /// Runs the task here and now if it is still queued, on whatever thread this is (a
+    /// scoped map's consumer runs its own batches this way). Returns whether it ran. Only a
+    /// thread pool's task can: by default, `false`.
+    fn run_here(&self) -> bool {
+        false
+    }
 }
 
 /// A future's view of its task.
@@ -63,6 +73,76 @@ pub(crate) trait Job: Send + Sync {
     fn fail(&self, error: TaskError);
     /// Cancels the task if it has not started.
     fn cancel(&self) -> bool;
+}
+
+/// A job as a thread pool's queue and workers hold it: the job, and the scope it counts in
+/// if it is a scoped task (`scope.rs`).
+///
+/// Invariant: a scoped task is counted in its scope's `ScopeCounter` from before it is queued
+/// until this value is dropped, and dropping it is the last thing the runtime does with the
+/// task: the reference is dropped first (possibly freeing the task, and with it whatever of
+/// the caller's it still held), then the count. So once the count is zero, no runtime thread
+/// holds or will touch the task, which is what lets a scope end.
+pub(crate) struct QueuedJob {
+    /// std's `Arc` (not loom's under `--cfg loom`), as the thread pool that queues it uses.
+    job: ManuallyDrop<std::sync::Arc<dyn Job>>,
+    /// The scope's counter; it outlives this value because this value is counted in it.
+    scope: Option<NonNull<ScopeCounter>>,
+}
+
+// SAFETY: `job` is Send (an `Arc` of a Send + Sync job). `scope` points to a `ScopeCounter`,
+// which is Sync, and is only used to release this job's count, from whichever thread drops it.
+unsafe impl Send for QueuedJob {}
+
+impl QueuedJob {
+    /// A job that counts in no scope.
+    pub(crate) fn new(job: std::sync::Arc<dyn Job>) -> Self {
+        Self {
+            job: ManuallyDrop::new(job),
+            scope: None,
+        }
+    }
+
+    /// A job that counts in `scope`, which the caller has already counted it in
+    /// (`ScopeCounter::enter`).
+    ///
+    /// # Safety
+    /// `scope` must stay alive until this job's count is released (the scope waits for that).
+    pub(crate) unsafe fn scoped(job: std::sync::Arc<dyn Job>, scope: &ScopeCounter) -> Self {
+        Self {
+            job: ManuallyDrop::new(job),
+            scope: Some(NonNull::from(scope)),
+        }
+    }
+}
+
+impl Deref for QueuedJob {
+    type Target = dyn Job;
+
+    fn deref(&self) -> &Self::Target {
+        &**self.job
+    }
+}
+
+impl Drop for QueuedJob {
+    fn drop(&mut self) {
+        // SAFETY: `job` is taken here only, once, and never used again.
+        let job = unsafe { ManuallyDrop::take(&mut self.job) };
+        let Some(scope) = self.scope else {
+            // The last reference drops the task's value if nobody took it: user code, which
+            // must not unwind into a worker's loop.
+            panic::drop_quietly("a task's result", job);
+            return;
+        };
+        // A scoped task released while still queued (nothing in the pool does this today:
+        // a pool runs, cancels or fails every job it queued) would leave its future waiting
+        // forever: it fails instead, as a job of a pool that shut down.
+        job.fail(TaskError::ShutDown);
+        panic::drop_quietly("a task's result", job);
+        // SAFETY: this job is still counted in the scope (invariant above), so the counter
+        // is alive; after `release` this value never touches it again.
+        unsafe { ScopeCounter::release(scope) };
+    }
 }
 
 thread_local! {
@@ -173,7 +253,14 @@ where
 
     fn help(&self) -> bool {
         let here = current_pool();
-        if here == 0 || here != self.pool || !self.core.is_pending() {
+        if here == 0 || here != self.pool {
+            return false;
+        }
+        self.run_here()
+    }
+
+    fn run_here(&self) -> bool {
+        if !self.core.is_pending() {
             return false;
         }
         Job::run(self);

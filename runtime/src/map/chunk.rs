@@ -1,10 +1,12 @@
 //! `Chunk`: a batch of map items run as one task, and the sizing rule for batches.
 
+use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use crate::error::TaskError;
 use crate::panic;
+use crate::scope::Indexed;
 
 /// How a thread pool runs one batch of a map: each item through a function, or a batch
 /// runner compiled where the function is defined (a registered `#[parallel]` function).
@@ -77,6 +79,64 @@ impl<T> Chunk<T> {
         (chunk, items)
     }
 
+    /// Runs `func` on the items `range` of `source`, read in place, writing the values into
+    /// `values` (a spare buffer, cleared first); a panicking item becomes that item's error
+    /// and the rest run.
+    pub(crate) fn run_indexed<S: Indexed>(
+        func: &impl Fn(S::Item) -> T,
+        source: &S,
+        range: Range<usize>,
+        mut values: Vec<T>,
+    ) -> Self {
+        let start = Instant::now();
+        let len = range.len();
+        values.clear();
+        values.reserve(len);
+        let mut failures = Vec::new();
+        let mut next = range.start;
+        // One tight loop over the range (`Indexed::map_range`, which appends the values in
+        // order); a panic ends it at the failing item, with the values before it kept, and
+        // the loop resumes after it.
+        panic::catching(|| loop {
+            let before = values.len();
+            let rest = next..range.end;
+            let expected = rest.len();
+            match catch_unwind(AssertUnwindSafe(|| {
+                source.map_range(rest, func, &mut values);
+            })) {
+                Ok(()) => {
+                    // An `Indexed` type's own `map_range` that breaks its contract fails the
+                    // whole batch rather than misplacing results.
+                    assert_eq!(
+                        values.len() - before,
+                        expected,
+                        "`Indexed::map_range` must append one value per item"
+                    );
+                    break;
+                }
+                Err(payload) => {
+                    let done = values.len() - before;
+                    assert!(
+                        done < expected,
+                        "`Indexed::map_range` must append one value per item"
+                    );
+                    let failed = next + done;
+                    failures.push((failed - range.start, panic::error_of(payload)));
+                    next = failed + 1;
+                    if next >= range.end {
+                        break;
+                    }
+                }
+            }
+        });
+        Self {
+            values,
+            failures,
+            len,
+            elapsed: start.elapsed(),
+        }
+    }
+
     /// A batch as a worker process reported it: the values of the items that succeeded and
     /// `(position, error)` for those that failed, in item order.
     pub(crate) fn from_parts(
@@ -94,6 +154,15 @@ impl<T> Chunk<T> {
 
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// The values, if no item failed; otherwise the chunk back.
+    pub(crate) fn into_values(self) -> Result<Vec<T>, Self> {
+        if self.failures.is_empty() {
+            Ok(self.values)
+        } else {
+            Err(self)
+        }
     }
 
     pub(crate) fn elapsed(&self) -> Duration {

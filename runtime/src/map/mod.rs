@@ -1,43 +1,38 @@
 //! [`Map`]: a parallel map over an iterator, in input order or completion order, batched
-//! and with bounded look-ahead.
+//! and with bounded look-ahead. The machinery is the `Engine` (`engine.rs`), shared with the
+//! scoped maps, which feed it ranges of a slice instead of an iterator's items (`feed.rs`).
 
 mod chunk;
+pub(crate) mod engine;
+pub(crate) mod feed;
 mod options;
 mod spare;
 
-use std::collections::VecDeque;
-use std::iter::Fuse;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-pub(crate) use self::chunk::{Chunk, EachItem, RunBatch};
-use self::chunk::{ChunkResults, ChunkSizer};
+pub(crate) use self::chunk::{Chunk, EachItem, RunBatch, TARGET_BATCH};
+use self::engine::Engine;
+use self::feed::IterFeed;
 pub use self::options::MapOptions;
-use self::spare::Spares;
-use crate::error::{Deadline, TaskError};
-use crate::future::task::current_pool;
+use crate::error::TaskError;
 use crate::future::Future;
-use crate::signal::Signal;
-use crate::sync::Arc;
 
-/// How a pool runs one batch of map items: the seam between [`Map`] and each kind of pool.
-pub(crate) trait SubmitChunk<I, T> {
-    fn submit(&self, items: Vec<I>) -> Future<Chunk<T>>;
+/// How a pool runs one batch of map items: the seam between a map and each kind of pool.
+/// `B` is what a batch carries to its worker: its items (`Vec<I>`), or the range of indices a
+/// worker reads in place (a scoped map over a slice).
+pub(crate) trait SubmitChunk<B, T> {
+    /// Submits a batch, with `values`, an emptied buffer that the batch may write its results
+    /// into (see `spare.rs`).
+    fn submit(&self, batch: B, values: Vec<T>) -> Future<Chunk<T>>;
 
     /// How long an adaptively sized batch should keep a worker busy: long enough that the
     /// cost of handing a batch over is lost in it.
-    fn target_batch(&self) -> std::time::Duration {
-        chunk::TARGET_BATCH
+    fn target_batch(&self) -> Duration {
+        TARGET_BATCH
     }
 
-    /// Like `submit`, with `values`, an emptied buffer that the batch may write its results
-    /// into (see `spare.rs`).
-    fn submit_reusing(&self, items: Vec<I>, values: Vec<T>) -> Future<Chunk<T>> {
-        drop(values);
-        self.submit(items)
-    }
-
-    /// An item buffer that a finished batch emptied and gave back for reuse, if any.
-    fn returned_items(&self) -> Option<Vec<I>> {
+    /// A batch that a finished task emptied and gave back for reuse, if any.
+    fn returned(&self) -> Option<B> {
         None
     }
 }
@@ -72,77 +67,20 @@ pub(crate) trait SubmitChunk<I, T> {
 /// ```
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct Map<'a, I: Iterator, T> {
-    source: Fuse<I>,
-    exhausted: bool,
-    submit: Box<dyn SubmitChunk<I::Item, T> + Send + 'a>,
-    window: Window<T>,
-    /// The batch being yielded (empty between batches).
-    current: ChunkResults<T>,
-    /// Emptied buffers of finished batches, for the next batches (see `spare.rs`).
-    spares: Spares<I::Item, T>,
-    /// Leaves the spares on this thread for the next map; a function pointer because only
-    /// `new` knows the types to be `'static`.
-    keep_spares: fn(Spares<I::Item, T>),
-    sizer: ChunkSizer,
-    lookahead: usize,
-    called: Instant,
-    deadline: Option<Instant>,
-    began: bool,
-    finished: bool,
+    engine: Engine<'a, IterFeed<I>, T>,
 }
 
 impl<'a, I: Iterator, T> Map<'a, I, T> {
+    /// A map of `source` whose batches `submit` runs, on a pool of `workers`.
     pub(crate) fn new(
-        submit: Box<dyn SubmitChunk<I::Item, T> + Send + 'a>,
+        submit: Box<dyn SubmitChunk<Vec<I::Item>, T> + Send + 'a>,
         source: I,
         workers: usize,
         options: MapOptions,
-    ) -> Self
-    where
-        I::Item: 'static,
-        T: 'static,
-    {
-        let target = submit.target_batch();
-        let called = Instant::now();
-        let mut sizer = ChunkSizer::new(
-            std::mem::size_of::<I::Item>(),
-            std::mem::size_of::<T>(),
-            target,
-        );
-        if let Some(size) = options.chunksize {
-            sizer.fix(size);
+    ) -> Self {
+        Self {
+            engine: Engine::new(submit, IterFeed::new(source), workers, options),
         }
-        let window = if options.ordered {
-            Window::Ordered(VecDeque::new())
-        } else {
-            Window::Unordered(Unordered::new())
-        };
-        let mut map = Self {
-            source: source.fuse(),
-            exhausted: false,
-            submit,
-            window,
-            current: ChunkResults::empty(),
-            spares: Spares::take_kept(),
-            keep_spares: Spares::keep,
-            sizer,
-            lookahead: options.lookahead.unwrap_or(4 * workers.max(1)),
-            called,
-            deadline: options
-                .timeout
-                .and_then(|timeout| called.checked_add(timeout)),
-            began: false,
-            finished: false,
-        };
-        map.fill();
-        map
-    }
-
-    fn assert_unstarted(&self, option: &str) {
-        assert!(
-            !self.began,
-            "`{option}` was set after the map began: chain map options before taking the first item"
-        );
     }
 
     /// Yields results in input order (`true`, the default) or as they complete (`false`,
@@ -161,9 +99,7 @@ impl<'a, I: Iterator, T> Map<'a, I, T> {
     /// assert_eq!(got, (1..11).collect::<Vec<_>>());
     /// ```
     pub fn ordered(mut self, ordered: bool) -> Self {
-        self.assert_unstarted("ordered");
-        let window = std::mem::replace(&mut self.window, Window::Ordered(VecDeque::new()));
-        self.window = window.reorder(ordered);
+        self.engine.set_ordered(ordered);
         self
     }
 
@@ -189,31 +125,8 @@ impl<'a, I: Iterator, T> Map<'a, I, T> {
     /// assert!(results[1].as_ref().unwrap_err().is_timed_out());
     /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.assert_unstarted("timeout");
-        self.deadline = self.called.checked_add(timeout);
+        self.engine.set_timeout(timeout);
         self
-    }
-
-    /// Submits batches until `lookahead` are in flight or the input runs out.
-    fn fill(&mut self) {
-        while !self.exhausted && self.window.len() < self.lookahead {
-            let size = self.sizer.next_size();
-            let mut items = self.spares.items();
-            items.extend(self.source.by_ref().take(size));
-            self.exhausted = items.len() < size;
-            if items.is_empty() {
-                self.spares.put_items(items);
-                break;
-            }
-            let len = items.len();
-            let values = self.spares.values();
-            let future = self.submit.submit_reusing(items, values);
-            self.window.push(Batch { future, len });
-        }
-    }
-
-    fn cancel_all(&mut self) {
-        self.window.cancel_all();
     }
 }
 
@@ -222,253 +135,20 @@ impl<I: Iterator, T> Iterator for Map<'_, I, T> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        match self.current.next() {
-            Some(item) => Some(item),
-            None => self.next_batch(),
-        }
+        self.engine.next()
     }
 
     /// Internal iteration (`sum`, `for_each`, `fold`, …) runs a batch's values in one tight
     /// loop instead of a call to `next` per item.
-    fn fold<B, G>(mut self, init: B, mut g: G) -> B
+    #[inline]
+    fn fold<B, G>(mut self, init: B, g: G) -> B
     where
         G: FnMut(B, Self::Item) -> B,
     {
-        let mut acc = init;
-        loop {
-            acc = self.current.fold_clean(acc, &mut g);
-            match self.next_batch() {
-                Some(item) => acc = g(acc, item),
-                None => return acc,
-            }
-        }
+        self.engine.fold(init, g)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let current = self.current.size_hint().0;
-        if self.finished {
-            return (current, Some(current));
-        }
-        let buffered = current + self.window.items();
-        let (low, high) = if self.exhausted {
-            (0, Some(0))
-        } else {
-            self.source.size_hint()
-        };
-        let high = high.and_then(|high| high.checked_add(buffered));
-        // A timeout may end the map early, so only what is in hand is certain then.
-        let low = if self.deadline.is_some() {
-            current
-        } else {
-            buffered.saturating_add(low)
-        };
-        (low, high)
-    }
-}
-
-impl<I: Iterator, T> Map<'_, I, T> {
-    /// Moves on to the next batch: the slow path of `next`.
-    #[inline(never)]
-    fn next_batch(&mut self) -> Option<Result<T, TaskError>> {
-        loop {
-            if let Some(item) = self.current.next() {
-                return Some(item);
-            }
-            if self.finished {
-                return None;
-            }
-            self.began = true;
-            self.fill();
-            match self.window.next_batch(self.deadline) {
-                Next::Empty => {
-                    self.finished = true;
-                    return None;
-                }
-                Next::TimedOut => {
-                    self.cancel_all();
-                    self.finished = true;
-                    return Some(Err(TaskError::timed_out(Deadline::Map)));
-                }
-                Next::Ready(batch) => {
-                    let outcome = batch.future.try_result().expect("a ready batch is done");
-                    let next = match outcome {
-                        Ok(chunk) => {
-                            self.sizer.observe(chunk.len(), chunk.elapsed());
-                            chunk.into_results()
-                        }
-                        Err(error) => ChunkResults::failed(error, batch.len),
-                    };
-                    let done = std::mem::replace(&mut self.current, next);
-                    self.spares.put_values(done.into_spare());
-                    if let Some(items) = self.submit.returned_items() {
-                        self.spares.put_items(items);
-                    }
-                    // Refill before the consumer works through this batch.
-                    self.fill();
-                }
-            }
-        }
-    }
-}
-
-impl<I: Iterator, T> Drop for Map<'_, I, T> {
-    fn drop(&mut self) {
-        self.cancel_all();
-        let current = std::mem::replace(&mut self.current, ChunkResults::empty());
-        self.spares.put_values(current.into_spare());
-        while let Some(items) = self.submit.returned_items() {
-            self.spares.put_items(items);
-        }
-        (self.keep_spares)(std::mem::replace(&mut self.spares, Spares::none()));
-    }
-}
-
-struct Batch<T> {
-    future: Future<Chunk<T>>,
-    len: usize,
-}
-
-enum Next<T> {
-    Ready(Batch<T>),
-    TimedOut,
-    Empty,
-}
-
-/// The batches in flight.
-enum Window<T> {
-    /// In submission order; the front is yielded next.
-    Ordered(VecDeque<Batch<T>>),
-    /// Yielded as they finish.
-    Unordered(Unordered<T>),
-}
-
-impl<T> Window<T> {
-    /// The same batches, yielded in input order (`ordered`) or as they finish.
-    fn reorder(self, ordered: bool) -> Self {
-        match (self, ordered) {
-            (Self::Ordered(queue), false) => {
-                let mut set = Unordered::new();
-                // In submission order: those already done are reported in that order.
-                queue.into_iter().for_each(|batch| set.push(batch));
-                Self::Unordered(set)
-            }
-            // Options are set before the first item, when no slot has been freed yet, so the
-            // slots are in submission order.
-            (Self::Unordered(set), true) => {
-                Self::Ordered(set.slots.into_iter().flatten().collect())
-            }
-            (window, _) => window,
-        }
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Self::Ordered(queue) => queue.len(),
-            Self::Unordered(set) => set.in_flight,
-        }
-    }
-
-    /// The number of items in flight.
-    fn items(&self) -> usize {
-        match self {
-            Self::Ordered(queue) => queue.iter().map(|batch| batch.len).sum(),
-            Self::Unordered(set) => set.slots.iter().flatten().map(|batch| batch.len).sum(),
-        }
-    }
-
-    fn push(&mut self, batch: Batch<T>) {
-        match self {
-            Self::Ordered(queue) => queue.push_back(batch),
-            Self::Unordered(set) => set.push(batch),
-        }
-    }
-
-    fn next_batch(&mut self, deadline: Option<Instant>) -> Next<T> {
-        match self {
-            Self::Ordered(queue) => match queue.front() {
-                None => Next::Empty,
-                Some(front) if !front.future.block(deadline) => Next::TimedOut,
-                Some(_) => Next::Ready(queue.pop_front().expect("front exists")),
-            },
-            Self::Unordered(set) => set.next_batch(deadline),
-        }
-    }
-
-    fn cancel_all(&mut self) {
-        match self {
-            Self::Ordered(queue) => queue.iter().for_each(|batch| {
-                batch.future.cancel();
-            }),
-            Self::Unordered(set) => set.slots.iter().flatten().for_each(|batch| {
-                batch.future.cancel();
-            }),
-        }
-    }
-}
-
-/// Batches in flight for an unordered map: a slab of slots, each subscribed to one signal
-/// with its slot index as token.
-struct Unordered<T> {
-    slots: Vec<Option<Batch<T>>>,
-    free: Vec<usize>,
-    in_flight: usize,
-    signal: Arc<Signal>,
-}
-
-impl<T> Unordered<T> {
-    fn new() -> Self {
-        Self {
-            slots: Vec::new(),
-            free: Vec::new(),
-            in_flight: 0,
-            signal: Signal::new(),
-        }
-    }
-
-    fn push(&mut self, batch: Batch<T>) {
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.slots.push(None);
-            self.slots.len() - 1
-        });
-        if !batch.future.completion().subscribe(&self.signal, slot) {
-            self.signal.notify(slot);
-        }
-        self.slots[slot] = Some(batch);
-        self.in_flight += 1;
-    }
-
-    fn next_batch(&mut self, deadline: Option<Instant>) -> Next<T> {
-        if self.in_flight == 0 {
-            return Next::Empty;
-        }
-        let slot = loop {
-            if let Some(slot) = self.signal.try_recv() {
-                break slot;
-            }
-            if !self.help_one() {
-                match self.signal.recv(deadline) {
-                    Some(slot) => break slot,
-                    None => return Next::TimedOut,
-                }
-            }
-        };
-        self.in_flight -= 1;
-        self.free.push(slot);
-        Next::Ready(
-            self.slots[slot]
-                .take()
-                .expect("a signalled slot holds a batch"),
-        )
-    }
-
-    /// On a pool worker, runs one batch still queued on this worker's pool instead of
-    /// sleeping on it (see `Completion::help`).
-    fn help_one(&self) -> bool {
-        current_pool() != 0
-            && self
-                .slots
-                .iter()
-                .flatten()
-                .any(|batch| batch.future.completion().help())
+        self.engine.size_hint()
     }
 }

@@ -21,7 +21,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 #[doc(hidden)]
-pub use self::codec::{ProcessArgument, ProcessArguments, ProcessResult};
+pub use self::codec::{ProcessArgument, ProcessArguments, ProcessItem, ProcessResult};
 use self::os::Signal;
 #[doc(hidden)]
 pub use self::registry::{invoke, invoke_initializer, Call, Remote, RemoteEntry, REMOTE_FUNCTIONS};
@@ -497,10 +497,16 @@ impl ProcessPool {
         self.submit_fn(function, args, timeout)
     }
 
-    /// Runs `function` over `items` (argument tuples) in worker processes, yielding one
-    /// `Result` per item in input order, with the same options as the thread pool's
+    /// Runs `function` over `items` in worker processes, yielding one `Result` per item in
+    /// input order, with the same options as the thread pool's
     /// [`map`](crate::ThreadPool::map). Items travel to workers in batches, sized by
     /// measuring them as for threads.
+    ///
+    /// An item is the function's argument tuple, or the same borrowed: `&T` for a function
+    /// of one `T` (so a map over `data.iter()` needs no clone), or a tuple of references.
+    /// Borrowed items need no scope: each batch is encoded from the borrows on this thread,
+    /// as it is submitted, and only its bytes go to a worker, so no other thread ever holds
+    /// a borrow, and the map's lifetime keeps the data alive while it runs.
     ///
     /// # Examples
     ///
@@ -510,15 +516,23 @@ impl ProcessPool {
     /// #[parallel(processes = 1)]
     /// fn square(x: u64) -> u64 { x * x }
     ///
+    /// #[parallel(processes = 1)]
+    /// fn length(text: String) -> usize { text.len() }
+    ///
     /// let pool = ProcessPool::builder().workers(2).build().unwrap();
     /// let squares: Vec<u64> = pool.map(square, (1..=4).map(|x| (x,))).collect::<Result<_, _>>().unwrap();
     /// assert_eq!(squares, [1, 4, 9, 16]);
+    ///
+    /// let words = vec!["apple".to_owned(), "fig".to_owned()];
+    /// let lengths: Vec<usize> = pool.map(length, words.iter()).map(Result::unwrap).collect();
+    /// assert_eq!(lengths, [5, 3]);
     /// ```
-    pub fn map<Args, F, I>(&self, function: F, items: I) -> Map<'_, I::IntoIter, F::Output>
+    pub fn map<'a, Args, F, I>(&'a self, function: F, items: I) -> Map<'a, I::IntoIter, F::Output>
     where
         Args: ProcessArguments,
         F: RemoteFn<Args>,
-        I: IntoIterator<Item = Args>,
+        I: IntoIterator,
+        I::Item: ProcessItem<Args> + 'a,
     {
         self.map_with(function, items, MapOptions::new())
     }
@@ -539,16 +553,17 @@ impl ProcessPool {
     /// let total: u64 = pool.map_with(square, (0..100).map(|x| (x,)), options).map(Result::unwrap).sum();
     /// assert_eq!(total, 328_350);
     /// ```
-    pub fn map_with<Args, F, I>(
-        &self,
+    pub fn map_with<'a, Args, F, I>(
+        &'a self,
         function: F,
         items: I,
         options: MapOptions,
-    ) -> Map<'_, I::IntoIter, F::Output>
+    ) -> Map<'a, I::IntoIter, F::Output>
     where
         Args: ProcessArguments,
         F: RemoteFn<Args>,
-        I: IntoIterator<Item = Args>,
+        I: IntoIterator,
+        I::Item: ProcessItem<Args> + 'a,
     {
         self.map_fn(function, items, options)
     }
@@ -709,6 +724,20 @@ pub(crate) struct BatchCodec<A, T> {
     pub(crate) decode: fn(Vec<u8>, u32) -> Result<Chunk<T>, TaskError>,
 }
 
+impl<A, T: ProcessResult> BatchCodec<A, T> {
+    /// The codec's functions for items `A` of a function of `Args`: encoded from the items,
+    /// which may borrow, as `Args` would be.
+    pub(crate) fn for_items<Args>() -> Self
+    where
+        A: ProcessItem<Args>,
+    {
+        Self {
+            encode: A::encode_items,
+            decode: decode_batch::<T>,
+        }
+    }
+}
+
 impl<A: ProcessArguments, T: ProcessResult> BatchCodec<A, T> {
     /// The codec's functions for `A` and `T`.
     pub(crate) fn of() -> Self {
@@ -770,23 +799,29 @@ pub(crate) trait Enqueue: Sync + Sized {
         self.submit_encoded(name, self.encode_input(&args), timeout)
     }
 
-    /// Maps `function` over `items` (argument tuples).
-    fn map_fn<Args, F, I>(
-        &self,
+    /// Maps `function` over `items`: argument tuples, or borrowed ones (`ProcessItem`).
+    fn map_fn<'a, Args, F, I>(
+        &'a self,
         function: F,
         items: I,
         options: MapOptions,
-    ) -> Map<'_, I::IntoIter, F::Output>
+    ) -> Map<'a, I::IntoIter, F::Output>
     where
         Args: ProcessArguments,
         F: RemoteFn<Args>,
-        I: IntoIterator<Item = Args>,
+        I: IntoIterator,
+        I::Item: ProcessItem<Args> + 'a,
     {
         // An unregistered function's batches fail in the worker, which has no such name.
         let name = function.name().unwrap_or(
             "(a function that is neither `#[parallel(processes)]` nor `#[parallel(mpi)]`)",
         );
-        self.map_encoded(name, BatchCodec::of(), items.into_iter(), options)
+        self.map_encoded(
+            name,
+            BatchCodec::for_items::<Args>(),
+            items.into_iter(),
+            options,
+        )
     }
 
     /// Submits a call of the function registered as `name` with its encoded `input` (or the
@@ -808,15 +843,14 @@ pub(crate) trait Enqueue: Sync + Sized {
     }
 
     /// Maps the function registered as `name` over `items`, with `codec` for its types.
-    fn map_encoded<A, T, I>(
-        &self,
+    fn map_encoded<'a, A: 'a, T, I>(
+        &'a self,
         name: &'static str,
         codec: BatchCodec<A, T>,
         items: I,
         options: MapOptions,
-    ) -> Map<'_, I, T>
+    ) -> Map<'a, I, T>
     where
-        A: Send + 'static,
         T: Send + 'static,
         I: Iterator<Item = A>,
     {
@@ -861,8 +895,10 @@ struct ProcessChunks<'p, P, A, T> {
     codec: BatchCodec<A, T>,
 }
 
-impl<P: Enqueue, A, T: Send + 'static> SubmitChunk<A, T> for ProcessChunks<'_, P, A, T> {
-    fn submit(&self, items: Vec<A>) -> Future<Chunk<T>> {
+impl<P: Enqueue, A, T: Send + 'static> SubmitChunk<Vec<A>, T> for ProcessChunks<'_, P, A, T> {
+    /// Encodes the batch here, on the map's thread; a batch's results are decoded into a new
+    /// buffer, so `values` is not reused.
+    fn submit(&self, items: Vec<A>, _values: Vec<T>) -> Future<Chunk<T>> {
         let input = match (self.codec.encode)(&items) {
             Ok(input) => input,
             Err(message) => return Future::failed(TaskError::codec(message)),

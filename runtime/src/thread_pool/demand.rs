@@ -3,20 +3,18 @@
 //! waiting or finishing a task, and decides under the queue's lock when a push needs one
 //! more thread. The rule and why it strands no job are in `README.md` beside this file.
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-
-use crate::future::task::Job;
+use crate::future::task::QueuedJob;
 use crate::pool::lifecycle::Lifecycle;
 use crate::pool::queue::{Arrival, Extension, Popped, Queue, Wait};
 use crate::spin::{spin_until, SPIN_FOR};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The pool's FIFO of jobs, with its threads started as pushes need them.
 pub(crate) struct DemandQueue {
     /// Its flag is `Threads::full`: nobody reads the idle counts then, so workers stop
     /// keeping them.
-    queue: Queue<Arc<dyn Job>, Threads>,
+    queue: Queue<QueuedJob, Threads>,
 }
 
 /// The idle counts, beside the queue's hint on its cache line.
@@ -130,9 +128,9 @@ impl DemandQueue {
     /// Gives the job back if the queue is closed.
     pub(crate) fn push(
         &self,
-        job: Arc<dyn Job>,
+        job: QueuedJob,
         lifecycle: &Lifecycle,
-    ) -> Result<Option<usize>, Arc<dyn Job>> {
+    ) -> Result<Option<usize>, QueuedJob> {
         let decision = self.queue.push_with(job, |threads, queued| {
             self.decide(threads, queued, true, lifecycle)
         })?;
@@ -195,13 +193,23 @@ impl DemandQueue {
     /// The next job, polling briefly before sleeping; `None` once the queue is closed and
     /// empty. `finishing`: the caller was counted in `Idle::finishing` by `task_returned`
     /// and is arriving back now.
-    pub(crate) fn pop(&self, finishing: bool) -> Option<Arc<dyn Job>> {
+    pub(crate) fn pop(&self, finishing: bool) -> Option<QueuedJob> {
         let mut visit = Visit {
             idle: self.queue.hot(),
             waiting: false,
             finishing,
         };
         match self.queue.pop(Wait::Forever, &mut visit) {
+            Popped::Job(job) => Some(job),
+            Popped::Closed | Popped::Empty | Popped::TimedOut => None,
+        }
+    }
+
+    /// A queued job, if there is one, for a worker that waits at the end of a scope and runs
+    /// queued work meanwhile (`Scope`): taken as `pop` takes it, without waiting and without
+    /// counting the caller as idle (it is busy with the task that opened the scope).
+    pub(crate) fn try_pop(&self) -> Option<QueuedJob> {
+        match self.queue.pop(Wait::No, &mut ()) {
             Popped::Job(job) => Some(job),
             Popped::Closed | Popped::Empty | Popped::TimedOut => None,
         }
@@ -237,7 +245,7 @@ impl DemandQueue {
     }
 
     /// Takes every queued job, for the caller to cancel or fail outside the lock.
-    pub(crate) fn drain(&self) -> VecDeque<Arc<dyn Job>> {
+    pub(crate) fn drain(&self) -> VecDeque<QueuedJob> {
         self.queue.drain()
     }
 
@@ -246,7 +254,7 @@ impl DemandQueue {
     /// thread counted, so `shutdown` waits until they are; the caller calls again. Otherwise
     /// counts the thread out (here; the caller counts it out of its `Lifecycle`) and returns
     /// `None`.
-    pub(crate) fn start_failed(&self) -> Option<VecDeque<Arc<dyn Job>>> {
+    pub(crate) fn start_failed(&self) -> Option<VecDeque<QueuedJob>> {
         self.queue.update(|threads, jobs| {
             if threads.threads == 1 && !jobs.is_empty() {
                 return Some(std::mem::take(jobs));

@@ -15,10 +15,11 @@ pub use self::builder::ThreadPoolBuilder;
 use self::demand::DemandQueue;
 use self::worker::Shared;
 use crate::error::TaskError;
-use crate::future::task::{Job, Task};
+use crate::future::task::{Handle, Job, QueuedJob, Task};
 use crate::future::Future;
 use crate::map::{Chunk, EachItem, Map, MapOptions, RunBatch, SubmitChunk};
 use crate::pool::lifecycle::{register_at_exit, Lifecycle};
+use crate::scope::counter::ScopeCounter;
 use crate::sync::lock;
 
 /// A pool of worker threads that run submitted closures (Python's `ThreadPoolExecutor`).
@@ -135,6 +136,67 @@ impl ThreadPool {
         self.enqueue(Arc::new(Task::new(worker::counted(task), pool)))
     }
 
+    /// Submits `task`, which may borrow for `'a`, counted in a scope's `counter`.
+    ///
+    /// # Safety
+    /// `counter` must outlive every job counted in it, and nothing `task` borrows may end
+    /// before the counter reads zero: the caller (a `Scope`) waits for that before it lets
+    /// `'a` end (see `scope/mod.rs`).
+    pub(crate) unsafe fn submit_scoped<'a, F, T>(
+        &self,
+        task: F,
+        counter: &ScopeCounter,
+    ) -> Future<T>
+    where
+        F: FnOnce() -> T + Send + 'a,
+        T: Send + 'a,
+    {
+        let pool = self.shared.lifecycle.id();
+        let task = Arc::new(Task::new(worker::counted(task), pool));
+        let handle: Arc<dyn Handle<T> + 'a> = task.clone();
+        // SAFETY: on the caller's promise, the handle is used only inside the scope (it goes
+        // into a `ScopedFuture` or a scoped map, which carry the scope's lifetime).
+        let future = unsafe { Future::from_scoped(handle) };
+        if let Some(error) = self.shared.lifecycle.broken_error() {
+            // Never queued: fail it here, on the caller's thread.
+            task.fail(error);
+            return future;
+        }
+        let job: Arc<dyn Job + 'a> = task;
+        // SAFETY: only the lifetime bound changes (the same vtable). The pool may hold the job
+        // as if it were `'static` because the job is counted in `counter` until the pool drops
+        // it, and the caller does not let `'a` end before the count is zero.
+        let job = unsafe { std::mem::transmute::<Arc<dyn Job + 'a>, Arc<dyn Job>>(job) };
+        counter.enter();
+        // SAFETY: counted just above; `counter` outlives the job (the caller's promise).
+        let queued = unsafe { QueuedJob::scoped(job, counter) };
+        match self.shared.queue.push(queued, &self.shared.lifecycle) {
+            Ok(Some(index)) => worker::start(&self.shared, index),
+            Ok(None) => {}
+            // Dropping the refused job fails the task with `ShutDown` and releases its count.
+            Err(refused) => drop(refused),
+        }
+        future
+    }
+
+    /// The pool's id (unique among pools).
+    pub(crate) fn id(&self) -> usize {
+        self.shared.lifecycle.id()
+    }
+
+    /// Runs one queued job on this thread, if there is one; returns whether it did. For a
+    /// worker of this pool that waits at the end of a scope.
+    pub(crate) fn run_one_queued(&self) -> bool {
+        let Some(job) = self.shared.queue.try_pop() else {
+            return false;
+        };
+        match self.shared.lifecycle.broken_error() {
+            Some(error) => job.fail(error),
+            None => job.run(),
+        }
+        true
+    }
+
     /// Queues `task` unless the pool is broken or shut down, starting a thread for it if the
     /// queue asks for one, and returns its future. `task`'s function must be wrapped in
     /// `worker::counted`, so that its worker is counted as idle before its result is seen.
@@ -147,7 +209,11 @@ impl ThreadPool {
             return Future::failed(error);
         }
         let job: Arc<dyn Job> = task.clone();
-        match self.shared.queue.push(job, &self.shared.lifecycle) {
+        match self
+            .shared
+            .queue
+            .push(QueuedJob::new(job), &self.shared.lifecycle)
+        {
             Ok(start) => {
                 if let Some(index) = start {
                     worker::start(&self.shared, index);
@@ -348,17 +414,13 @@ struct ThreadChunks<'p, B, I> {
     shared: Arc<(B, Mutex<VecDeque<Vec<I>>>)>,
 }
 
-impl<B, I, T> SubmitChunk<I, T> for ThreadChunks<'_, B, I>
+impl<B, I, T> SubmitChunk<Vec<I>, T> for ThreadChunks<'_, B, I>
 where
     B: RunBatch<I, T>,
     I: Send + 'static,
     T: Send + 'static,
 {
-    fn submit(&self, items: Vec<I>) -> Future<Chunk<T>> {
-        self.submit_reusing(items, Vec::new())
-    }
-
-    fn submit_reusing(&self, items: Vec<I>, values: Vec<T>) -> Future<Chunk<T>> {
+    fn submit(&self, items: Vec<I>, values: Vec<T>) -> Future<Chunk<T>> {
         let shared = Arc::clone(&self.shared);
         self.pool.submit(move || {
             let (batch, returned) = &*shared;
@@ -370,7 +432,7 @@ where
         })
     }
 
-    fn returned_items(&self) -> Option<Vec<I>> {
+    fn returned(&self) -> Option<Vec<I>> {
         lock(&self.shared.1).pop_front()
     }
 }

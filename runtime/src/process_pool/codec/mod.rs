@@ -57,7 +57,7 @@ use serde::{Deserialize, Serialize};
 use self::de::Deserializer;
 pub(crate) use self::error::Error;
 use self::ser::{Count, Serializer};
-pub use self::traits::{ProcessArgument, ProcessArguments, ProcessResult};
+pub use self::traits::{ProcessArgument, ProcessArguments, ProcessItem, ProcessResult};
 
 /// How many bytes the encoding of `value` takes.
 ///

@@ -133,6 +133,56 @@ macro_rules! process_arguments {
 
 arities!(process_arguments);
 
+/// An item of a process map: the argument tuple of the function (`Args`), or the same
+/// arguments borrowed: `&T` for a function of one `T` (a map over `data.iter()`), or a tuple
+/// of references. A borrowed item is encoded from the borrow on the map's own thread, as
+/// its batch is submitted, so no other thread ever holds it and no scope is needed.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an item of a map of a process function of `{Args}`",
+    label = "give each item as the function's arguments",
+    note = "an item is the argument tuple `{Args}`, a tuple of references to its elements, or, for a function of one argument, a reference to it"
+)]
+pub trait ProcessItem<Args>: Sized {
+    /// A batch of items, encoded as a batch of `Args` would be.
+    fn encode_items(batch: &[Self]) -> Result<Vec<u8>, String>;
+}
+
+impl<Args: ProcessArguments> ProcessItem<Args> for Args {
+    fn encode_items(batch: &[Self]) -> Result<Vec<u8>, String> {
+        Args::encode_batch(batch)
+    }
+}
+
+impl<T: ProcessArgument + Send + 'static> ProcessItem<(T,)> for &T {
+    fn encode_items(batch: &[Self]) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        (batch.len() as u64).encode_into(&mut out)?;
+        for item in batch {
+            ProcessArgument::encode_into(*item, &mut out)?;
+        }
+        Ok(out)
+    }
+}
+
+macro_rules! borrowed_items {
+    (0 $names:tt (); $($rest:tt)*) => { borrowed_items!($($rest)*); };
+    ($($n:literal [$submit:ident $zip:ident $pmap:ident] ($($ty:ident $arg:ident),+);)+) => {$(
+        impl<$($ty: ProcessArgument + Send + 'static),+> ProcessItem<($($ty,)+)> for ($(&$ty,)+) {
+            fn encode_items(batch: &[Self]) -> Result<Vec<u8>, String> {
+                let mut out = Vec::new();
+                (batch.len() as u64).encode_into(&mut out)?;
+                for ($($arg,)+) in batch {
+                    $(ProcessArgument::encode_into(*$arg, &mut out)?;)+
+                }
+                Ok(out)
+            }
+        }
+    )+};
+}
+
+arities!(borrowed_items);
+
 /// An item of a batch that panicked in the worker: its position, the panic's message, and
 /// where it was raised.
 #[doc(hidden)]
