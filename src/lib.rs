@@ -86,7 +86,9 @@
 //!     x * x
 //! }
 //!
-//! let squares: Vec<u64> = pmap!(square, 1..=4).collect::<Result<_, _>>().unwrap();
+//! // `collect_vec` gathers the results, or the first error: `collect::<Result<Vec<_>, _>>()`,
+//! // faster (each batch is moved in one copy).
+//! let squares: Vec<u64> = pmap!(square, 1..=4).collect_vec().unwrap();
 //! assert_eq!(squares, [1, 4, 9, 16]);
 //!
 //! let sums: Vec<i32> = pmap!(|a, b| a + b, 0..10, std::iter::repeat(1))

@@ -403,3 +403,142 @@ fn a_map_inside_a_task_of_the_same_pool_does_not_deadlock() {
     };
     assert_eq!(outer.result_timeout(PATIENCE), Ok((2450, 1225)));
 }
+
+// `collect_vec`: the whole map into a `Vec`, or the first failure.
+
+#[test]
+fn collect_vec_gives_every_value_in_input_order() {
+    let pool = pool(2);
+    for items in [0u64, 1, 7, 1_000, 100_000] {
+        let got = pool.map(|x: u64| x * 3, 0..items).collect_vec().unwrap();
+        assert_eq!(
+            got,
+            (0..items).map(|x| x * 3).collect::<Vec<_>>(),
+            "{items} items"
+        );
+    }
+    // Batches of one, and an input that does not say its length.
+    let options = MapOptions::new().chunksize(1);
+    let got = pool
+        .map_with(|x: u32| x + 1, (0..50).filter(|x| x % 2 == 0), options)
+        .collect_vec()
+        .unwrap();
+    assert_eq!(
+        got,
+        (0..50)
+            .filter(|x| x % 2 == 0)
+            .map(|x| x + 1)
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn collect_vec_gives_the_first_failure_by_position_and_cancels_the_rest() {
+    let pool = pool(2);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&ran);
+    let options = MapOptions::new().chunksize(10);
+    let error = pool
+        .map_with(
+            move |x: u32| {
+                counted.fetch_add(1, Ordering::Relaxed);
+                match x {
+                    25 => panic!("item 25"),
+                    30 => panic!("item 30"),
+                    _ => x,
+                }
+            },
+            0..1_000_000,
+            options,
+        )
+        .collect_vec()
+        .unwrap_err();
+    assert_eq!(error.panic_message(), Some("item 25"));
+    // The look-ahead bounds what ran: nowhere near the million items.
+    assert!(ran.load(Ordering::Relaxed) < 100_000, "{ran:?}");
+}
+
+#[test]
+fn collect_vec_drops_every_value_it_does_not_return() {
+    // Values that count their drops: on a failure, the ones collected so far and the ones
+    // in batches after it are all dropped, once.
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let made = Arc::new(AtomicUsize::new(0));
+    let (d, m) = (Arc::clone(&drops), Arc::clone(&made));
+    let pool = pool(2);
+    let result = pool
+        .map_with(
+            move |x: u32| {
+                if x == 500 {
+                    panic!("item 500");
+                }
+                m.fetch_add(1, Ordering::Relaxed);
+                Counted(Arc::clone(&d))
+            },
+            0..2_000,
+            MapOptions::new().chunksize(64),
+        )
+        .collect_vec();
+    assert!(result.is_err());
+    drop(result);
+    // Batches still running when the map was dropped finish on the workers: wait for them.
+    pool.shutdown(true, false);
+    assert_eq!(drops.load(Ordering::Relaxed), made.load(Ordering::Relaxed));
+    // And a success hands every value over, dropping none.
+    drops.store(0, Ordering::Relaxed);
+    let d = Arc::clone(&drops);
+    let values = pool_of_two()
+        .map(move |_: u32| Counted(Arc::clone(&d)), 0..1_000)
+        .collect_vec()
+        .unwrap();
+    assert_eq!(drops.load(Ordering::Relaxed), 0);
+    assert_eq!(values.len(), 1_000);
+    drop(values);
+    assert_eq!(drops.load(Ordering::Relaxed), 1_000);
+}
+
+fn pool_of_two() -> &'static ThreadPool {
+    static POOL: std::sync::OnceLock<ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| pool(2))
+}
+
+#[test]
+fn collect_vec_stops_at_the_timeout() {
+    let pool = pool(1);
+    let gate = Gate::default();
+    let held = gate.clone();
+    let error = pool
+        .map_with(
+            move |x: u32| {
+                if x == 3 {
+                    held.wait();
+                }
+                x
+            },
+            0..10,
+            MapOptions::new()
+                .chunksize(1)
+                .timeout(Duration::from_millis(100)),
+        )
+        .collect_vec()
+        .unwrap_err();
+    assert!(error.is_timed_out(), "{error:?}");
+    gate.open();
+}
+
+#[test]
+fn collect_vec_unordered_gives_every_value() {
+    let mut got = pool(2)
+        .map(|x: u64| x + 1, 0..10_000)
+        .ordered(false)
+        .collect_vec()
+        .unwrap();
+    got.sort_unstable();
+    assert_eq!(got, (1..=10_000).collect::<Vec<_>>());
+}

@@ -210,3 +210,14 @@ fn progress_counts_items_and_the_map_still_yields_them_all() {
     );
     assert_eq!(squares.count(), 380);
 }
+
+#[test]
+fn pmap_collects_into_a_vec() {
+    fn square(x: u64) -> u64 {
+        x * x
+    }
+    let squares = pmap!(square, 0..10_000u64).collect_vec().unwrap();
+    assert_eq!(squares, (0..10_000u64).map(square).collect::<Vec<_>>());
+    let sums = pmap!(|a: u32, b: u32| a + b, 0..5, 10..15; chunksize = 2).collect_vec();
+    assert_eq!(sums, Ok(vec![10, 12, 14, 16, 18]));
+}

@@ -487,3 +487,17 @@ fn a_shut_down_pool_refuses_scoped_work_with_an_error() {
             .all(|r| r.as_ref().unwrap_err().is_shut_down()));
     });
 }
+
+#[test]
+fn a_scoped_map_collects_into_a_vec_in_place_order() {
+    let data: Vec<u64> = (0..100_000).collect();
+    let factor = 3;
+    let got = parallel::scope(|s| s.map(|x: &u64| x * factor, &data).collect_vec()).unwrap();
+    assert_eq!(got, data.iter().map(|x| x * 3).collect::<Vec<_>>());
+    let error = parallel::scope(|s| {
+        s.map(|x: &u64| if *x == 777 { panic!("777") } else { *x }, &data)
+            .collect_vec()
+    })
+    .unwrap_err();
+    assert_eq!(error.panic_message(), Some("777"));
+}

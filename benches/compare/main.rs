@@ -14,11 +14,13 @@
 //! run. `BENCHMARKS.md` reports it.
 //!
 //! Words after `--` choose: `--quick` (fewer samples), `--no-python`, and figure ids or
-//! groups: `threads` (t1–t4), `attribute` (a1–a4), `processes` (p1–p5), `mpi` (m1–m3, with
+//! groups: `threads` (t1–t4), `scopes` (s1–s2), `attribute` (a1–a4), `processes` (p1–p5),
+//! `memory` (r1–r2), `mpi` (m1–m3, with
 //! `--features mpi` under `mpirun`: `mpi.rs`), e.g.
 //! `cargo bench -p parallel-benches --bench compare -- p3 p4`.
 
 mod attribute;
+mod memory;
 #[cfg(feature = "mpi")]
 mod mpi;
 mod processes;
@@ -36,6 +38,9 @@ fn main() {
     // program started again, and this call is where they take over. (Ours need nothing: they
     // take over before `main`.)
     procspawn::init();
+    if memory::child() {
+        return;
+    }
     let started = Instant::now();
     let options = Options::parse();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -57,6 +62,10 @@ fn main() {
     if options.runs_group("processes", &["p1", "p2", "p3", "p4", "p5"]) {
         println!("\n## Processes: pools of 2 worker processes");
         rows.extend(processes::run(&options));
+    }
+    if options.runs_group("memory", &["r1", "r2"]) {
+        println!("\n## Memory as the work grows");
+        rows.extend(memory::run(&options));
     }
     if options.runs_group("mpi", &["m1", "m2", "m3"]) {
         println!("\n## MPI: the worker ranks of this job, beside mpi4py.futures");

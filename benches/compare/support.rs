@@ -39,6 +39,7 @@ impl Options {
             "s" => "scopes",
             "a" => "attribute",
             "m" => "mpi",
+            "r" => "memory",
             _ => "processes",
         };
         self.only.is_empty() || self.only.iter().any(|word| word == id || word == group)

@@ -101,6 +101,25 @@ impl<I: Iterator> Iterator for Progress<I> {
     }
 }
 
+impl<I, T> Progress<I>
+where
+    I: Iterator<Item = Result<T, crate::error::TaskError>>,
+{
+    /// Collects the results into a `Vec`, or gives the first failure, as
+    /// [`Map::collect_vec`] does; item by item, so that the bar moves with each.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = parallel::ThreadPool::new();
+    /// let doubled = pool.map(|x: u64| x * 2, 0..100).progress().collect_vec().unwrap();
+    /// assert_eq!(doubled[99], 198);
+    /// ```
+    pub fn collect_vec(self) -> Result<Vec<T>, crate::error::TaskError> {
+        self.collect()
+    }
+}
+
 impl<I> Drop for Progress<I> {
     /// Leaves the bar where it stopped, so an early end shows how far it got.
     fn drop(&mut self) {

@@ -255,6 +255,13 @@ impl<T> ChunkResults<T> {
         acc
     }
 
+    /// Moves the values up to the next failure to the end of `out`, in one copy: the inner
+    /// loop of `Map::collect_vec`.
+    #[inline]
+    pub(crate) fn append_clean(&mut self, out: &mut Vec<T>) {
+        self.values.append_run(out);
+    }
+
     /// The value buffer, emptied, for a later batch. Call once the results are all yielded.
     pub(crate) fn into_spare(self) -> Vec<T> {
         self.values.into_spare()
@@ -337,6 +344,29 @@ impl<T> Values<T> {
         // SAFETY: `at < end <= filled`, so slot `at` holds a value that was not moved out
         // (invariant on `buf`); `next` moved past it first, so it is read only this once.
         Some(unsafe { self.buf.as_ptr().add(at).read() })
+    }
+
+    /// Moves the values of the current run (slots `next..end`) to the end of `out`.
+    fn append_run(&mut self, out: &mut Vec<T>) {
+        let run = self.end - self.next;
+        if run == 0 {
+            return;
+        }
+        out.reserve(run);
+        // SAFETY: slots `next..end` hold initialised values not yet moved out (invariant on
+        // `buf`); `out` has room for `run` more after its `len` (reserved above), and the two
+        // buffers are different allocations. The values are copied once, then `next` moves
+        // past them, so this reader never reads or drops them again, and `out` owns them
+        // from its new length on.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                self.buf.as_ptr().add(self.next),
+                out.as_mut_ptr().add(out.len()),
+                run,
+            );
+            self.next = self.end;
+            out.set_len(out.len() + run);
+        }
     }
 
     /// Drops the values not yet moved out and returns the empty buffer.
@@ -519,6 +549,36 @@ mod tests {
         sizer.next_size();
         sizer.observe(1, Duration::from_millis(300));
         assert!((0..10).all(|_| sizer.next_size() == 1));
+    }
+
+    #[test]
+    fn appending_moves_each_run_once_and_stops_at_failures() {
+        // Strings, so that miri sees a value read twice or dropped twice.
+        let chunk = Chunk::run(
+            &|x: i32| {
+                if x == 3 {
+                    panic!("three")
+                } else {
+                    x.to_string()
+                }
+            },
+            vec![0, 1, 2, 3, 4, 5],
+            Vec::new(),
+        );
+        let mut results = chunk.0.into_results();
+        let mut out = vec!["before".to_owned()];
+        results.append_clean(&mut out);
+        assert_eq!(out, ["before", "0", "1", "2"]);
+        results.append_clean(&mut out);
+        assert_eq!(out.len(), 4, "a failure ends the run");
+        let failure = results.next().unwrap().unwrap_err();
+        assert_eq!(failure.panic_message(), Some("three"));
+        results.append_clean(&mut out);
+        assert_eq!(out, ["before", "0", "1", "2", "4", "5"]);
+        assert!(results.next().is_none());
+        let mut empty = ChunkResults::<String>::empty();
+        empty.append_clean(&mut out);
+        assert_eq!(out.len(), 6);
     }
 
     #[test]

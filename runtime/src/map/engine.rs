@@ -158,6 +158,21 @@ impl<'a, Fd: Feed, T> Engine<'a, Fd, T> {
         }
     }
 
+    /// Collects every result into a `Vec`, stopping at the first failure (as `collect` into
+    /// `Result<Vec<T>, TaskError>` does): each batch's values are moved in one copy, into a
+    /// buffer reserved once for the length the input promises.
+    pub(crate) fn collect_vec(&mut self) -> Result<Vec<T>, TaskError> {
+        let mut out = Vec::with_capacity(self.size_hint().0);
+        loop {
+            self.current.append_clean(&mut out);
+            match self.next_batch() {
+                Some(Ok(value)) => out.push(value),
+                Some(Err(error)) => return Err(error),
+                None => return Ok(out),
+            }
+        }
+    }
+
     pub(crate) fn size_hint(&self) -> (usize, Option<usize>) {
         let current = self.current.size_hint().0;
         if self.finished {

@@ -287,6 +287,21 @@ where
         self.reduce::<R, Summing>()
     }
 
+    /// Collects the results into a `Vec`, or gives the first failure: what
+    /// `.collect::<Result<Vec<T>, TaskError>>()` gives, faster (each batch's values are moved
+    /// in one copy, into room reserved once). As [`Map::collect_vec`](crate::Map::collect_vec).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let data: Vec<u64> = (0..1_000).collect();
+    /// let squares = parallel::scope(|s| s.map(|x: &u64| x * x, &data).collect_vec()).unwrap();
+    /// assert_eq!(squares[999], 998_001);
+    /// ```
+    pub fn collect_vec(mut self) -> Result<Vec<T>, TaskError> {
+        self.engine.collect_vec()
+    }
+
     /// Multiplies the results, on the workers, as [`sum`](Self::sum) adds them.
     ///
     /// # Examples
