@@ -14,7 +14,7 @@
 //! run. `BENCHMARKS.md` reports it.
 //!
 //! Words after `--` choose: `--quick` (fewer samples), `--no-python`, and figure ids or
-//! groups: `threads` (t1–t4), `scopes` (s1–s2), `attribute` (a1–a4), `processes` (p1–p5),
+//! groups: `threads` (t1–t5), `scopes` (s1–s2), `attribute` (a1–a4), `processes` (p1–p5),
 //! `memory` (r1–r2), `mpi` (m1–m3, with
 //! `--features mpi` under `mpirun`: `mpi.rs`), e.g.
 //! `cargo bench -p parallel-benches --bench compare -- p3 p4`.
@@ -47,7 +47,7 @@ fn main() {
     machine(workers);
 
     let mut rows = Vec::new();
-    if options.runs_group("threads", &["t1", "t2", "t3", "t4"]) {
+    if options.runs_group("threads", &["t1", "t2", "t3", "t4", "t5"]) {
         println!("\n## Threads: pools of {workers} workers (the machine's hardware threads)");
         rows.extend(threads::run(&options, workers));
     }

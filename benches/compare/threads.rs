@@ -51,6 +51,10 @@ pub fn run(options: &Options, workers: usize) -> Vec<Row> {
         settle(options, "t4");
         rows.push(sleepers(options, &python));
     }
+    if options.runs("t5") {
+        settle(options, "t5");
+        rows.push(default_pool_map(options, workers));
+    }
     rows
 }
 
@@ -328,6 +332,72 @@ fn cheap_map(options: &Options, workers: usize, python: &Python) -> Vec<Row> {
             verdict(collect_vec_ratio <= 1.0)
         )),
     ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. the same CPU-bound map on the default pool (Python's size) and on a pool sized to the
+// machine
+
+fn default_pool_map(options: &Options, workers: usize) -> Row {
+    let rounds = black_box(calibrate(COSTLY_NANOS));
+    let sized = ThreadPool::builder()
+        .workers(workers)
+        .build()
+        .expect("pool");
+    let xor = |a: u64, b: u64| a ^ b;
+    let expected = (0..COSTLY_ITEMS).map(|x| work(x, rounds)).fold(0, xor);
+    let check = move |hash: u64| assert_eq!(hash, expected);
+    let mut contenders = vec![
+        contender("map on a pool of the machine's size", || {
+            let (time, hash) = timed(|| {
+                sized
+                    .map(move |x| work(x, rounds), 0..COSTLY_ITEMS)
+                    .map(Result::unwrap)
+                    .fold(0, xor)
+            });
+            check(hash);
+            time
+        }),
+        contender("`pmap!` with no options (the default pool)", || {
+            let (time, hash) = timed(|| {
+                parallel::pmap!(move |x: u64| work(x, rounds), 0..COSTLY_ITEMS)
+                    .map(Result::unwrap)
+                    .fold(0, xor)
+            });
+            check(hash);
+            time
+        }),
+    ];
+    let medians = measure(&mut contenders, options.rounds(7), 1);
+    let default_workers = parallel::default_pool().workers();
+    heading(&format!(
+        "t5. map over {COSTLY_ITEMS} items of about {COSTLY_NANOS:.0} ns: the default pool \
+         ({default_workers} workers) against a pool of {workers}"
+    ));
+    table_head(&["contender", "ms", "× the sized pool"]);
+    for (contender, time) in contenders.iter().zip(&medians) {
+        println!(
+            "| {} | {:.1} | {:.2} |",
+            contender.name,
+            ms(*time),
+            time.as_secs_f64() / medians[0].as_secs_f64()
+        );
+    }
+    let ratio = medians[1].as_secs_f64() / medians[0].as_secs_f64();
+    println!(
+        "\ntarget: the default pool within 1.1× a pool of the machine's size: {ratio:.2}× ({})",
+        verdict(ratio <= 1.1)
+    );
+    Row::new(
+        "t5 CPU-bound `pmap!` on the default pool",
+        "× sized",
+        Sense::Cost,
+        ratio,
+    )
+    .target(format!(
+        "≤ 1.1× a pool of {workers}: {ratio:.2}×, {}",
+        verdict(ratio <= 1.1)
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
