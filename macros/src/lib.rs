@@ -262,9 +262,9 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `pmap!(f, items; options)`.
 ///
 /// Yields one `Result<T, parallel::TaskError>` per item, in input order (Python's
-/// `Executor.map`, without its stop at the first error). Items are batched, so cheap items
-/// cost little more than a sequential loop, and only a bounded number are in flight, so an
-/// endless iterator is fine.
+/// `Executor.map`, without its stop at the first error). Items are batched, so an item costs a
+/// few nanoseconds of overhead however cheap it is, and only a bounded number are in flight,
+/// so an endless iterator is fine.
 ///
 /// ```
 /// use parallel::{parallel, pmap};
