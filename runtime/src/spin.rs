@@ -33,25 +33,3 @@ pub(crate) fn spin_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bo
         std::thread::yield_now();
     }
 }
-
-/// Polls `ready` until it returns `true` (then returns `true`) or `limit` has passed (then
-/// returns `false`), yielding the core between polls from the first one on: for a poll that
-/// is itself a system call (a read that does not block), which costs more than a round of
-/// busy-waiting, while the peer it waits for may be waiting for this very core (on a machine
-/// with more runnable threads than cores, every round of `spin_until`'s busy-waiting delayed
-/// the peer's answer by as long).
-pub(crate) fn poll_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
-    if cfg!(loom) {
-        return ready();
-    }
-    let start = Instant::now();
-    loop {
-        if ready() {
-            return true;
-        }
-        if start.elapsed() >= limit {
-            return false;
-        }
-        std::thread::yield_now();
-    }
-}

@@ -8,12 +8,12 @@
 //! refused before anything is allocated for it, so a corrupt length cannot exhaust memory.
 
 use std::io::{self, IoSlice};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::os::{ParentWatch, Stream};
 use super::registry::Call;
 use crate::error::TaskError;
-use crate::spin::{poll_until, SPIN_FOR};
+use crate::spin::{spin_until, SPIN_FOR};
 
 /// Frame kinds.
 mod kind {
@@ -234,30 +234,9 @@ impl Channel {
     }
 }
 
-/// Reads into `into` once `stream` has bytes, before `deadline`: `Ok(0)` at the end of the
-/// stream, else how many bytes were read. It first tries reads that do not block, yielding
-/// its core between tries, for at most `SPIN_FOR` (`spin::poll_until`), then sleeps in
-/// `poll`: a reply that comes within microseconds is taken without the scheduler's wake-up,
-/// which costs more than the whole round trip, and an idle channel costs nothing after
-/// `SPIN_FOR`. One try is one system call (a `poll` before each read took two).
+/// Reads into `into` once `stream` is readable, before `deadline`: `Ok(0)` at the end of the
+/// stream, else how many bytes were read.
 fn read(stream: &Stream, into: &mut [u8], deadline: Option<Instant>) -> Result<usize, RecvError> {
-    let limit = match deadline {
-        Some(deadline) => SPIN_FOR.min(deadline.saturating_duration_since(Instant::now())),
-        None => SPIN_FOR,
-    };
-    let mut outcome = None;
-    poll_until(limit, || {
-        outcome = match stream.read_now(into) {
-            Ok(Some(read)) => Some(Ok(read)),
-            Ok(None) => None,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => None,
-            Err(_) => Some(Err(RecvError::Io)),
-        };
-        outcome.is_some()
-    });
-    if let Some(outcome) = outcome {
-        return outcome;
-    }
     loop {
         wait_readable(stream, deadline)?;
         match stream.read(into) {
@@ -272,8 +251,18 @@ fn read(stream: &Stream, into: &mut [u8], deadline: Option<Instant>) -> Result<u
     }
 }
 
-/// Sleeps in `poll` until `stream` has bytes (or end-of-stream) to read, or `deadline`.
+/// Waits until `stream` has bytes (or end-of-stream) to read: polls briefly without blocking
+/// (see `spin`), then sleeps in `poll` until `deadline`.
 fn wait_readable(stream: &Stream, deadline: Option<Instant>) -> Result<(), RecvError> {
+    let limit = match deadline {
+        Some(deadline) => SPIN_FOR.min(deadline.saturating_duration_since(Instant::now())),
+        None => SPIN_FOR,
+    };
+    if spin_until(limit, || {
+        stream.poll_readable(Some(Duration::ZERO)).unwrap_or(true)
+    }) {
+        return Ok(());
+    }
     loop {
         let timeout = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
         match stream.poll_readable(timeout) {

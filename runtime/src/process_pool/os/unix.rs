@@ -45,31 +45,6 @@ impl Stream {
         (&self.0).read(buffer)
     }
 
-    /// Reads what has arrived into `buffer` without blocking: `Ok(None)` while nothing has,
-    /// `Ok(Some(0))` at the end of the stream (`recv` with `MSG_DONTWAIT`, so the socket
-    /// itself stays blocking for `read`).
-    pub(crate) fn read_now(&self, buffer: &mut [u8]) -> io::Result<Option<usize>> {
-        // SAFETY: `buffer` is valid for writes of `buffer.len()` bytes for the whole call;
-        // `recv` writes at most that many.
-        let read = unsafe {
-            libc::recv(
-                self.0.as_raw_fd(),
-                buffer.as_mut_ptr().cast(),
-                buffer.len(),
-                libc::MSG_DONTWAIT,
-            )
-        };
-        if read >= 0 {
-            return Ok(Some(read as usize));
-        }
-        let error = io::Error::last_os_error();
-        if error.kind() == io::ErrorKind::WouldBlock {
-            Ok(None)
-        } else {
-            Err(error)
-        }
-    }
-
     /// One vectored write of `slices`; returns how many bytes went. A peer that died makes it
     /// fail with `EPIPE` instead of raising `SIGPIPE`, which would kill the pool's process in
     /// a host that does not ignore it: `MSG_NOSIGNAL` on the send, or on macOS

@@ -335,18 +335,6 @@ impl Stream {
         }
     }
 
-    /// Reads what has arrived into `buffer` without blocking: `Ok(None)` while nothing has,
-    /// `Ok(Some(0))` at the end of the stream. A pipe has no read that does not block: it
-    /// peeks first (`PeekNamedPipe`), and reads only what is there (or the end of the
-    /// stream), which an overlapped read returns at once.
-    pub(crate) fn read_now(&self, buffer: &mut [u8]) -> io::Result<Option<usize>> {
-        if self.peek()? {
-            self.read(buffer).map(Some)
-        } else {
-            Ok(None)
-        }
-    }
-
     /// Writes `slices` (small ones copied together first, up to `GATHER` bytes); returns how
     /// many bytes went. A peer that died fails it with `ERROR_NO_DATA` or
     /// `ERROR_BROKEN_PIPE`.
