@@ -14,12 +14,13 @@
 //! run. `BENCHMARKS.md` reports it.
 //!
 //! Words after `--` choose: `--quick` (fewer samples), `--no-python`, and figure ids or
-//! groups: `threads` (t1–t5), `scopes` (s1–s2), `attribute` (a1–a4), `processes` (p1–p5),
+//! groups: `threads` (t1–t5), `scopes` (s1–s2), `attribute` (a1–a4), `processes` (p1–p6),
 //! `memory` (r1–r2), `mpi` (m1–m3, with
 //! `--features mpi` under `mpirun`: `mpi.rs`), e.g.
 //! `cargo bench -p parallel-benches --bench compare -- p3 p4`.
 
 mod attribute;
+mod floor;
 mod memory;
 #[cfg(feature = "mpi")]
 mod mpi;
@@ -34,6 +35,8 @@ use std::time::Instant;
 use support::{print_summary, Options};
 
 fn main() {
+    // The floor's ping-pong child (`floor.rs`) is this program too: it serves and exits here.
+    floor::serve_if_child();
     // procspawn's set-up ritual, which it needs first thing in `main`: its workers are this
     // program started again, and this call is where they take over. (Ours need nothing: they
     // take over before `main`.)
@@ -59,7 +62,7 @@ fn main() {
         println!("\n## `#[parallel]` and `pmap!` against the runtime calls, same pool");
         rows.extend(attribute::run(&options));
     }
-    if options.runs_group("processes", &["p1", "p2", "p3", "p4", "p5"]) {
+    if options.runs_group("processes", &["p1", "p2", "p3", "p4", "p5", "p6"]) {
         println!("\n## Processes: pools of 2 worker processes");
         rows.extend(processes::run(&options));
     }
