@@ -120,7 +120,7 @@ fn run(spec: Spec) -> i32 {
 fn reply(channel: &mut Channel, frame: &Frame) -> io::Result<()> {
     let task = match frame.task() {
         Ok(task) => task,
-        Err(problem) => return channel.send_answer(frame.id, Answer::Codec(problem)),
+        Err(problem) => return channel.send_answer(frame.id, Answer::Codec(&problem)),
     };
     match registry::run(task.name, task.call, task.input) {
         // The channel would refuse the frame, and the worker would end on the error.

@@ -1,0 +1,220 @@
+//! Large payloads in shared memory: a task's input or a worker's result over `THRESHOLD`
+//! bytes is written into a region of shared memory (`os::SharedMemory`), and only its length
+//! and its descriptor travel on the channel (`wire.rs`). Both sides keep the regions they
+//! have mapped (`Mappings`) and the worker the regions of its results (`ResultRegions`), so a
+//! steady stream of large payloads maps nothing new and faults in no fresh page.
+//!
+//! Who writes a region, and when (the invariant that keeps one writer at a time; see
+//! `README.md`, "Large payloads"):
+//! - an input region is written by the pool once, as the task is submitted; from then until
+//!   its worker answers (or dies) the pool only reads it, and the worker never writes it. It
+//!   goes back to the pool's spares (`spare.rs`) only after the reply.
+//! - a result region is written by its worker, then lent to the pool with the `DONE_SHARED`
+//!   frame; the worker writes it again only after the pool's `RELEASE` for that task, which
+//!   the pool sends once it has decoded the result.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::Arc;
+
+use super::os::{self, Descriptor, SharedMemory};
+
+/// Payloads over this many bytes travel in shared memory where the system has it
+/// (`os::HAS_SHARED_MEMORY`). Measured on the machine of `BENCHMARKS.md` (an echo of a
+/// `Vec<u8>`, median of 200 round trips): at 64 KiB shared memory and the socket cost the
+/// same; from 128 KiB on shared memory is faster, by 1.9× at 1 MiB.
+pub(crate) const THRESHOLD: usize = 64 << 10;
+
+/// Regions are made in multiples of this, so that one serves payloads of nearby sizes.
+const GRANULE: usize = 64 << 10;
+
+/// A task's encoded input.
+#[derive(Clone)]
+pub(crate) enum Input {
+    /// Bytes that go through the channel.
+    Bytes(Arc<Vec<u8>>),
+    /// The first `len` bytes of a region of shared memory, handed to the worker by
+    /// descriptor. Invariant: written once before the task is queued, never again while the
+    /// task lives (module docs).
+    Shared(Arc<SharedInput>),
+}
+
+/// An input written into shared memory.
+pub(crate) struct SharedInput {
+    pub(crate) memory: SharedMemory,
+    /// Invariant: at most `memory.len()`.
+    pub(crate) len: usize,
+}
+
+impl Input {
+    /// The encoded bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Bytes(bytes) => bytes,
+            Self::Shared(shared) => &shared.memory.bytes()[..shared.len],
+        }
+    }
+
+    /// How many bytes the encoding takes.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    /// The region, for an input in shared memory.
+    pub(crate) fn memory(&self) -> Option<&SharedMemory> {
+        match self {
+            Self::Bytes(_) => None,
+            Self::Shared(shared) => Some(&shared.memory),
+        }
+    }
+
+    /// The bytes as one shared buffer (copied out of shared memory), for a pool that sends
+    /// buffers (MPI).
+    pub(crate) fn to_buffer(&self) -> Arc<Vec<u8>> {
+        match self {
+            Self::Bytes(bytes) => Arc::clone(bytes),
+            Self::Shared(shared) => Arc::new(shared.memory.bytes()[..shared.len].to_vec()),
+        }
+    }
+}
+
+impl Default for Input {
+    fn default() -> Self {
+        Self::Bytes(Arc::default())
+    }
+}
+
+/// A new region with room for `len` bytes (rounded up to `GRANULE`).
+pub(crate) fn region(len: usize) -> io::Result<SharedMemory> {
+    SharedMemory::create(len.div_ceil(GRANULE).max(1) * GRANULE)
+}
+
+/// The first `len` bytes of a region the peer handed over.
+#[derive(Debug)]
+pub(crate) struct Mapped {
+    memory: Arc<SharedMemory>,
+    /// Invariant: at most `memory.len()` (checked in `Mappings::open`).
+    len: usize,
+}
+
+impl Mapped {
+    /// The payload.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.memory.bytes()[..self.len]
+    }
+}
+
+/// The regions one end of a channel has mapped from its peer, newest last, so that a region
+/// handed over again is not mapped again: mapping it anew would fault in each page again.
+#[derive(Default)]
+pub(crate) struct Mappings {
+    /// Invariant: each region appears once, under its identity; the sizes add up to at most
+    /// `KEEP_BYTES` unless one region alone is larger (the newest is always kept).
+    mapped: VecDeque<((u64, u64), Arc<SharedMemory>)>,
+}
+
+/// The most regions a channel keeps mapped, and their most bytes in all.
+const KEEP: usize = 4;
+const KEEP_BYTES: usize = 256 << 20;
+
+impl Mappings {
+    /// The first `len` bytes of the region behind `descriptor`, mapped now or earlier. The
+    /// error says why it is no payload: not shared memory, a size that may change, or fewer
+    /// bytes than `len`.
+    pub(crate) fn open(&mut self, descriptor: Descriptor, len: usize) -> Result<Mapped, String> {
+        let identity = os::identity(&descriptor);
+        let known = identity.and_then(|identity| {
+            self.mapped
+                .iter()
+                .position(|(known, _)| *known == identity)
+        });
+        let memory = match known {
+            // The same file, kept alive by our mapping, so its identity is not reused and
+            // its size is sealed: the checks made when it was mapped still hold.
+            Some(index) => {
+                let entry = self.mapped.remove(index).expect("the index was just found");
+                self.mapped.push_back(entry);
+                Arc::clone(&self.mapped.back().expect("just pushed").1)
+            }
+            None => {
+                let memory = Arc::new(SharedMemory::open(descriptor, len)?);
+                if let Some(identity) = memory.identity() {
+                    self.keep(identity, Arc::clone(&memory));
+                }
+                memory
+            }
+        };
+        if len > memory.len() {
+            return Err(format!(
+                "the payload claims {len} bytes of shared memory that holds {}",
+                memory.len()
+            ));
+        }
+        Ok(Mapped { memory, len })
+    }
+
+    /// Keeps `memory` mapped as the newest, dropping the oldest beyond the limits.
+    fn keep(&mut self, identity: (u64, u64), memory: Arc<SharedMemory>) {
+        self.mapped.push_back((identity, memory));
+        let total = |mapped: &VecDeque<((u64, u64), Arc<SharedMemory>)>| -> usize {
+            mapped.iter().map(|(_, memory)| memory.len()).sum()
+        };
+        while self.mapped.len() > KEEP || (self.mapped.len() > 1 && total(&self.mapped) > KEEP_BYTES)
+        {
+            self.mapped.pop_front();
+        }
+    }
+}
+
+/// A worker's regions for its large results: free ones, and those lent to the pool until it
+/// releases them.
+#[derive(Default)]
+pub(crate) struct ResultRegions {
+    free: Vec<SharedMemory>,
+    /// Invariant: the region of task `id` is here from its `DONE_SHARED` until the pool's
+    /// `RELEASE` of `id`; nothing writes it meanwhile.
+    lent: VecDeque<(u64, SharedMemory)>,
+}
+
+/// The most free regions a worker keeps, and the most it lends at once (beyond that the
+/// oldest is forgotten: the pool's mapping keeps it alive as long as the pool needs it).
+const FREE: usize = 2;
+const LENT: usize = 8;
+
+impl ResultRegions {
+    /// A region holding `output` at its start, lent for task `id`; `None` if no region could
+    /// be made (the output then goes through the channel).
+    pub(crate) fn lend(&mut self, id: u64, output: &[u8]) -> Option<&SharedMemory> {
+        let fitting = self
+            .free
+            .iter()
+            .enumerate()
+            .filter(|(_, memory)| memory.len() >= output.len())
+            .min_by_key(|(_, memory)| memory.len())
+            .map(|(index, _)| index);
+        let mut memory = match fitting {
+            Some(index) => self.free.swap_remove(index),
+            None => region(output.len()).ok()?,
+        };
+        memory.bytes_mut()[..output.len()].copy_from_slice(output);
+        if self.lent.len() == LENT {
+            self.lent.pop_front();
+        }
+        self.lent.push_back((id, memory));
+        self.lent.back().map(|(_, memory)| memory)
+    }
+
+    /// The pool has read the result of task `id`: its region may be written again.
+    pub(crate) fn release(&mut self, id: u64) {
+        if let Some(index) = self.lent.iter().position(|(lent, _)| *lent == id) {
+            let (_, memory) = self.lent.remove(index).expect("the index was just found");
+            self.free.push(memory);
+            if self.free.len() > FREE {
+                let smallest = (0..self.free.len())
+                    .min_by_key(|&index| self.free[index].len())
+                    .expect("not empty");
+                self.free.swap_remove(smallest);
+            }
+        }
+    }
+}
