@@ -424,12 +424,15 @@ fn payload(options: &Options, python: &Python) -> Vec<Row> {
             assert_eq!(sum, Ok(expected));
             time
         }),
-        contender("parallel: submit(echo, (vec,)), result (there and back)", || {
-            let values = values.clone();
-            let (time, back) = timed(|| ours.submit(echo, (values,)).result());
-            assert_eq!(back.map(|back| back.len()), Ok(FLOATS));
-            time
-        }),
+        contender(
+            "parallel: submit(echo, (vec,)), result (there and back)",
+            || {
+                let values = values.clone();
+                let (time, back) = timed(|| ours.submit(echo, (values,)).result());
+                assert_eq!(back.map(|back| back.len()), Ok(FLOATS));
+                time
+            },
+        ),
         contender("in-process: a thread pool, the Vec moved (no copy)", || {
             let values = values.clone();
             let (time, sum) = timed(|| threads.submit(move || values.iter().sum::<f64>()).result());

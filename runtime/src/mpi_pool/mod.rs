@@ -23,9 +23,7 @@ use self::driver::{Engine, Job, PoolState};
 use crate::error::TaskError;
 use crate::future::Future;
 use crate::map::{Map, MapOptions};
-use crate::process_pool::{
-    Enqueue, Input, ProcessArguments, ProcessPool, ProcessTask, RemoteFn,
-};
+use crate::process_pool::{Enqueue, Input, ProcessArguments, ProcessPool, ProcessTask, RemoteFn};
 
 /// A pool of the worker ranks of an MPI job (mpi4py's `MPIPoolExecutor`), with the crate's
 /// own [`Future`]s, so that [`as_completed`](crate::as_completed) and [`wait`](crate::wait)

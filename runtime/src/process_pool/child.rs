@@ -132,7 +132,11 @@ fn reply(channel: &mut Channel, frame: &Frame) -> io::Result<()> {
             );
             channel.send_answer(frame.id, Answer::Codec(&message))
         }
-        Ran::Done(output) => channel.send_answer(frame.id, Answer::Done(&output)),
+        Ran::Done(output) => {
+            let sent = channel.send_answer(frame.id, Answer::Done(&output));
+            registry::recycle_output(output);
+            sent
+        }
         Ran::Codec(message) => channel.send_answer(frame.id, Answer::Codec(&message)),
         Ran::Unknown => channel.send_answer(frame.id, Answer::Unknown(task.name)),
         Ran::Panicked(message, location) => {

@@ -70,6 +70,7 @@ impl Input {
 
     /// The bytes as one shared buffer (copied out of shared memory), for a pool that sends
     /// buffers (MPI).
+    #[cfg(all(feature = "mpi", target_os = "linux"))]
     pub(crate) fn to_buffer(&self) -> Arc<Vec<u8>> {
         match self {
             Self::Bytes(bytes) => Arc::clone(bytes),
@@ -123,11 +124,8 @@ impl Mappings {
     /// bytes than `len`.
     pub(crate) fn open(&mut self, descriptor: Descriptor, len: usize) -> Result<Mapped, String> {
         let identity = os::identity(&descriptor);
-        let known = identity.and_then(|identity| {
-            self.mapped
-                .iter()
-                .position(|(known, _)| *known == identity)
-        });
+        let known = identity
+            .and_then(|identity| self.mapped.iter().position(|(known, _)| *known == identity));
         let memory = match known {
             // The same file, kept alive by our mapping, so its identity is not reused and
             // its size is sealed: the checks made when it was mapped still hold.
@@ -153,13 +151,20 @@ impl Mappings {
         Ok(Mapped { memory, len })
     }
 
+    /// How many regions are mapped.
+    #[cfg(test)]
+    pub(crate) fn mapped_count(&self) -> usize {
+        self.mapped.len()
+    }
+
     /// Keeps `memory` mapped as the newest, dropping the oldest beyond the limits.
     fn keep(&mut self, identity: (u64, u64), memory: Arc<SharedMemory>) {
         self.mapped.push_back((identity, memory));
         let total = |mapped: &VecDeque<((u64, u64), Arc<SharedMemory>)>| -> usize {
             mapped.iter().map(|(_, memory)| memory.len()).sum()
         };
-        while self.mapped.len() > KEEP || (self.mapped.len() > 1 && total(&self.mapped) > KEEP_BYTES)
+        while self.mapped.len() > KEEP
+            || (self.mapped.len() > 1 && total(&self.mapped) > KEEP_BYTES)
         {
             self.mapped.pop_front();
         }
@@ -216,5 +221,123 @@ impl ResultRegions {
                 self.free.swap_remove(smallest);
             }
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+    use crate::process_pool::codec::{ProcessArguments, ProcessResult};
+
+    /// xorshift64*: a fixed seed, so a failure repeats.
+    struct Random(u64);
+
+    impl Random {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, bound: u64) -> u64 {
+            self.next() % bound.max(1)
+        }
+    }
+
+    /// A second descriptor of `memory`'s region, as a peer would receive it.
+    fn handed_over(memory: &SharedMemory) -> Descriptor {
+        memory.descriptor().try_clone_to_owned().unwrap()
+    }
+
+    /// The reader fuzzed: regions holding valid encodings with random bytes flipped, cut or
+    /// added, and random lengths claimed, mapped and decoded as several types. Every case
+    /// must end in a value or an error: no panic, no fault.
+    #[test]
+    fn corrupt_and_truncated_regions_are_errors_never_faults() {
+        type Args = (Vec<f64>, String, Vec<u32>, Option<(u8, char)>);
+        let args: Args = (
+            vec![1.5, -2.0, 3.25],
+            "seven".to_owned(),
+            vec![7u32; 40],
+            Some((9u8, 'x')),
+        );
+        let valid = ProcessArguments::encode(&args).unwrap();
+        let mut random = Random(0x9e37_79b9_7f4a_7c15);
+        let mut mappings = Mappings::default();
+        let (mut values, mut errors) = (0, 0);
+        for _ in 0..3000 {
+            let mut bytes = valid.clone();
+            match random.below(4) {
+                0 => bytes.truncate(random.below(bytes.len() as u64) as usize),
+                1 => bytes.extend((0..random.below(64)).map(|_| random.next() as u8)),
+                2 => {
+                    bytes = (0..random.below(300))
+                        .map(|_| random.next() as u8)
+                        .collect()
+                }
+                _ => {}
+            }
+            for _ in 0..random.below(6) {
+                if !bytes.is_empty() {
+                    let at = random.below(bytes.len() as u64) as usize;
+                    bytes[at] = random.next() as u8;
+                }
+            }
+            let mut memory = region(bytes.len()).unwrap();
+            memory.bytes_mut()[..bytes.len()].copy_from_slice(&bytes);
+            let claimed = match random.below(3) {
+                0 => random.below(2 * memory.len() as u64) as usize,
+                _ => bytes.len(),
+            };
+            let Ok(mapped) = mappings.open(handed_over(&memory), claimed) else {
+                errors += 1;
+                continue;
+            };
+            let input = mapped.bytes();
+            let decoded = [
+                <Args as ProcessArguments>::decode(input).is_ok(),
+                <Vec<f64> as ProcessResult>::decode(input).is_ok(),
+                <(u64,) as ProcessArguments>::decode_batch(input).is_ok(),
+                <Vec<String> as ProcessResult>::decode(input).is_ok(),
+            ];
+            values += decoded.iter().filter(|ok| **ok).count();
+            errors += decoded.iter().filter(|ok| !**ok).count();
+        }
+        assert!(values > 0 && errors > 0, "{values} values, {errors} errors");
+    }
+
+    #[test]
+    fn a_region_that_is_mapped_already_is_not_mapped_again() {
+        let mut mappings = Mappings::default();
+        let memory = region(1000).unwrap();
+        for _ in 0..3 {
+            assert!(mappings.open(handed_over(&memory), 1000).is_ok());
+        }
+        assert_eq!(mappings.mapped_count(), 1);
+        let problem = mappings
+            .open(handed_over(&memory), memory.len() + 1)
+            .unwrap_err();
+        assert!(problem.contains("claims"), "{problem}");
+        for _ in 0..KEEP + 2 {
+            mappings
+                .open(handed_over(&region(10).unwrap()), 10)
+                .unwrap();
+        }
+        assert_eq!(
+            mappings.mapped_count(),
+            KEEP,
+            "the oldest regions are let go"
+        );
+    }
+
+    #[test]
+    fn a_result_region_is_written_again_only_after_its_release() {
+        let mut results = ResultRegions::default();
+        let first = results.lend(1, &[1; 100]).unwrap().identity();
+        let second = results.lend(2, &[2; 100]).unwrap().identity();
+        assert_ne!(first, second, "task 1's region is still lent");
+        results.release(1);
+        assert_eq!(results.lend(3, &[3; 100]).unwrap().identity(), first);
     }
 }

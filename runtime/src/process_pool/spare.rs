@@ -65,6 +65,7 @@ impl SpareInputs {
     }
 
     /// `args` encoded into a buffer of its exact size, measured first: a spare one when large.
+    #[cfg(all(feature = "mpi", target_os = "linux"))]
     pub(crate) fn encode<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String> {
         let mut input = self.take(args.encoded_len()?);
         args.encode_into(&mut input)?;
@@ -73,7 +74,10 @@ impl SpareInputs {
 
     /// `args` encoded as a task's input: into a region of shared memory when large and this
     /// pool has them (a spare region when one fits), else as `encode` does.
-    pub(crate) fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Input, String> {
+    pub(crate) fn encode_input<Args: ProcessArguments>(
+        &self,
+        args: &Args,
+    ) -> Result<Input, String> {
         let len = args.encoded_len()?;
         if self.shared_memory && len > shm::THRESHOLD {
             if let Some(mut memory) = self.take_region(len) {

@@ -175,7 +175,6 @@ impl Channel {
         send_frame(&self.stream, self.max_frame, (kind, id), parts, memory)
     }
 
-
     /// Receives one frame, waiting until `deadline` (forever if `None`).
     pub(crate) fn recv(&mut self, deadline: Option<Instant>) -> Result<Frame, RecvError> {
         self.fill_to(HEADER, deadline)?;
@@ -626,12 +625,15 @@ impl Frame {
             Some(Err(problem)) => Err(TaskError::codec(format!(
                 "could not decode the result: {problem}"
             ))),
-            _ => reply(self.kind, self.payload, pid).map(|(bytes, pid)| (Payload::Bytes(bytes), pid)),
+            _ => {
+                reply(self.kind, self.payload, pid).map(|(bytes, pid)| (Payload::Bytes(bytes), pid))
+            }
         }
     }
 }
 
 /// A reply's encoded output: received bytes, or a worker's region of shared memory.
+#[derive(Debug)]
 pub(crate) enum Payload {
     Bytes(Vec<u8>),
     Shared(Mapped),

@@ -97,9 +97,9 @@ pub(crate) fn encode_into_slice<T: Serialize + ?Sized>(
 ) -> Result<usize, Error> {
     let mut slice = Slice::new(out);
     value.serialize(&mut Serializer::new(&mut slice))?;
-    slice.written().ok_or_else(|| {
-        Error::new("the value's encoding came out longer than measured".to_owned())
-    })
+    slice
+        .written()
+        .ok_or_else(|| Error::new("the value's encoding came out longer than measured".to_owned()))
 }
 
 /// The encoding of `value`, in a buffer measured first, so that it is allocated once.

@@ -76,7 +76,10 @@ pub(crate) fn encode_into<T: 'static>(value: &T, out: &mut Vec<u8>) -> bool {
 /// Writes the encoding of `value` at the start of `out` and returns its length, if `value`
 /// is a `Vec` of numbers; an error if `out` is too short.
 #[inline]
-pub(crate) fn encode_into_slice<T: 'static>(value: &T, out: &mut [u8]) -> Option<Result<usize, Error>> {
+pub(crate) fn encode_into_slice<T: 'static>(
+    value: &T,
+    out: &mut [u8],
+) -> Option<Result<usize, Error>> {
     #[cfg(target_endian = "little")]
     if let Some((count, bytes)) = vector(value) {
         let len = 8 + bytes.len();
@@ -177,12 +180,17 @@ mod tests {
         assert!(encode_into(&floats, &mut fast));
         assert_eq!(fast, codec::encode(&floats).unwrap());
         let mut slice = vec![0; fast.len()];
-        assert_eq!(encode_into_slice(&floats, &mut slice).unwrap().unwrap(), fast.len());
+        assert_eq!(
+            encode_into_slice(&floats, &mut slice).unwrap().unwrap(),
+            fast.len()
+        );
         assert_eq!(slice, fast);
         let (back, rest): (Vec<f64>, _) = decode_from(&fast).unwrap().unwrap();
         assert_eq!((back, rest), (floats, &[][..]));
         let small = vec![7i16, -1];
-        let (back, _): (Vec<i16>, _) = decode_from(&codec::encode(&small).unwrap()).unwrap().unwrap();
+        let (back, _): (Vec<i16>, _) = decode_from(&codec::encode(&small).unwrap())
+            .unwrap()
+            .unwrap();
         assert_eq!(back, small);
     }
 
@@ -202,6 +210,8 @@ mod tests {
         let mut short = 3u64.to_le_bytes().to_vec();
         short.extend_from_slice(&[0; 23]);
         assert!(decode_from::<Vec<f64>>(&short).unwrap().is_err());
-        assert!(encode_into_slice(&vec![1.0f64], &mut [0; 15]).unwrap().is_err());
+        assert!(encode_into_slice(&vec![1.0f64], &mut [0; 15])
+            .unwrap()
+            .is_err());
     }
 }

@@ -225,6 +225,8 @@ pub type Failure = (u64, String, Option<String>);
 pub trait ProcessResult: Send + Sized + 'static {
     /// The encoded value.
     fn encode(&self) -> Result<Vec<u8>, String>;
+    /// The encoded value, in `out` (emptied first), whose memory it reuses when it fits.
+    fn encode_reusing(&self, out: Vec<u8>) -> Result<Vec<u8>, String>;
     /// The value from its encoding.
     fn decode(bytes: &[u8]) -> Result<Self, String>;
     /// A batch's reply, encoded: the values, the failures, and the nanoseconds the batch
@@ -243,6 +245,19 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessResult for T {
             return Ok(out);
         }
         encode(self, "result")
+    }
+
+    fn encode_reusing(&self, mut out: Vec<u8>) -> Result<Vec<u8>, String> {
+        let error = |error| format!("could not encode the result: {error}");
+        out.clear();
+        if let Some(len) = numbers::encoded_len(self) {
+            out.reserve(len);
+            numbers::encode_into(self, &mut out);
+            return Ok(out);
+        }
+        out.reserve(super::encoded_len(self).map_err(error)?);
+        super::encode_into(self, &mut out).map_err(error)?;
+        Ok(out)
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, String> {

@@ -104,7 +104,8 @@ impl SharedMemory {
         if seals & SIZE_SEALS != SIZE_SEALS {
             return Err("the payload's shared memory can still change its size".to_owned());
         }
-        let size = file_size(&fd).map_err(|error| format!("the payload's shared memory: {error}"))?;
+        let size =
+            file_size(&fd).map_err(|error| format!("the payload's shared memory: {error}"))?;
         if size < len as u64 || len == 0 {
             return Err(format!(
                 "the payload claims {len} bytes of shared memory that holds {size}"

@@ -20,24 +20,24 @@ mod unix;
 #[cfg(windows)]
 mod windows;
 
-#[cfg(unix)]
-pub(crate) use self::unix::{
-    arm_parent_death, channel, exit_now, parent_id, send_signal, spawn, take_channel, Child,
-    ParentWatch, ProcessHandle, Stream, CHILD_CHANNEL,
-};
 #[cfg(target_os = "linux")]
 pub(crate) use self::linux::SharedMemory;
 #[cfg(not(target_os = "linux"))]
 pub(crate) use self::stand_in::SharedMemory;
 #[cfg(unix)]
-pub(crate) use std::os::fd::OwnedFd as Descriptor;
-#[cfg(windows)]
-pub(crate) use std::os::windows::io::OwnedHandle as Descriptor;
+pub(crate) use self::unix::{
+    arm_parent_death, channel, exit_now, parent_id, send_signal, spawn, take_channel, Child,
+    ParentWatch, ProcessHandle, Stream, CHILD_CHANNEL,
+};
 #[cfg(windows)]
 pub(crate) use self::windows::{
     arm_parent_death, channel, exit_now, parent_id, send_signal, spawn, take_channel, Child,
     ParentWatch, ProcessHandle, Stream, CHILD_CHANNEL,
 };
+#[cfg(unix)]
+pub(crate) use std::os::fd::OwnedFd as Descriptor;
+#[cfg(windows)]
+pub(crate) use std::os::windows::io::OwnedHandle as Descriptor;
 
 /// Whether large payloads travel in shared memory here (`SharedMemory`); elsewhere they go
 /// through the channel, whatever their size.

@@ -72,7 +72,13 @@ impl Stream {
         let mut header = unsafe { libc::CMSG_FIRSTHDR(&message) };
         while !header.is_null() {
             // SAFETY: `header` is a complete control message inside `control` (CMSG_NXTHDR).
-            let (level, kind, len) = unsafe { ((*header).cmsg_level, (*header).cmsg_type, (*header).cmsg_len) };
+            let (level, kind, len) = unsafe {
+                (
+                    (*header).cmsg_level,
+                    (*header).cmsg_type,
+                    (*header).cmsg_len,
+                )
+            };
             if level == libc::SOL_SOCKET && kind == libc::SCM_RIGHTS {
                 // SAFETY: as above; `CMSG_LEN(0)` is the header's own length.
                 let data = unsafe { libc::CMSG_DATA(header) };
@@ -105,10 +111,31 @@ impl Stream {
         slices: &[IoSlice<'_>],
         memory: Option<&SharedMemory>,
     ) -> io::Result<usize> {
-        let Some(memory) = memory else {
-            return self.write_vectored(slices);
-        };
-        let fd = memory.descriptor().as_raw_fd();
+        match memory {
+            None => self.write_vectored(slices),
+            Some(memory) => self.write_descriptor(slices, memory.descriptor().as_raw_fd()),
+        }
+    }
+
+    /// In tests: a write of `slices` with any descriptor attached, as a broken peer might.
+    #[cfg(test)]
+    pub(crate) fn write_descriptor_for_tests(
+        &self,
+        slices: &[IoSlice<'_>],
+        fd: OwnedFd,
+    ) -> io::Result<usize> {
+        self.write_descriptor(slices, fd.as_raw_fd())
+    }
+
+    /// In tests: the socket's descriptor.
+    #[cfg(test)]
+    pub(crate) fn into_fd(self) -> OwnedFd {
+        self.0.into()
+    }
+
+    /// One vectored write of `slices` with `fd` attached (`SCM_RIGHTS`); `fd` must be open
+    /// for the call.
+    fn write_descriptor(&self, slices: &[IoSlice<'_>], fd: RawFd) -> io::Result<usize> {
         let mut control = [0u64; 4];
         // SAFETY: an all-zero `msghdr` is valid (no name, no control data).
         let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
@@ -116,7 +143,8 @@ impl Stream {
         message.msg_iovlen = slices.len().min(platform::MAX_IOV) as _;
         message.msg_control = control.as_mut_ptr().cast();
         // SAFETY: `CMSG_SPACE` is arithmetic.
-        message.msg_controllen = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as _;
+        message.msg_controllen =
+            unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as _;
         // SAFETY: `control` (32 bytes, aligned for `cmsghdr`) has room for the one header and
         // descriptor that `msg_controllen` announces, so `CMSG_FIRSTHDR` is not null and the
         // writes stay inside it.
