@@ -152,7 +152,7 @@ impl Mappings {
     }
 
     /// How many regions are mapped.
-    #[cfg(test)]
+    #[cfg(all(test, target_os = "linux"))]
     pub(crate) fn mapped_count(&self) -> usize {
         self.mapped.len()
     }

@@ -204,5 +204,7 @@ pub(crate) fn identity(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
     }
     // SAFETY: `fstat` returned 0, so it initialised `stat`.
     let stat = unsafe { stat.assume_init() };
-    Some((stat.st_dev as u64, stat.st_ino as u64))
+    // Both are `u64` on 64-bit Linux, narrower on some 32-bit targets.
+    #[allow(clippy::useless_conversion)]
+    Some((u64::from(stat.st_dev), u64::from(stat.st_ino)))
 }

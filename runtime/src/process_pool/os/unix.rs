@@ -80,10 +80,13 @@ impl Stream {
                 )
             };
             if level == libc::SOL_SOCKET && kind == libc::SCM_RIGHTS {
-                // SAFETY: as above; `CMSG_LEN(0)` is the header's own length.
-                let data = unsafe { libc::CMSG_DATA(header) };
-                let count = (len as usize - unsafe { libc::CMSG_LEN(0) } as usize)
-                    / std::mem::size_of::<RawFd>();
+                // SAFETY: `CMSG_LEN` is arithmetic; `CMSG_DATA` points inside `header`'s own
+                // message, within `control`.
+                let (empty, data) = unsafe { (libc::CMSG_LEN(0), libc::CMSG_DATA(header)) };
+                // `cmsg_len` is a `usize` on Linux and a `u32` on macOS.
+                #[allow(clippy::unnecessary_cast)]
+                let count =
+                    (len as usize).saturating_sub(empty as usize) / std::mem::size_of::<RawFd>();
                 for index in 0..count {
                     // SAFETY: the message carries `count` descriptors, which the kernel just
                     // installed in this process for us alone; the read may be unaligned.
@@ -118,7 +121,7 @@ impl Stream {
     }
 
     /// In tests: a write of `slices` with any descriptor attached, as a broken peer might.
-    #[cfg(test)]
+    #[cfg(all(test, target_os = "linux"))]
     pub(crate) fn write_descriptor_for_tests(
         &self,
         slices: &[IoSlice<'_>],
@@ -128,7 +131,7 @@ impl Stream {
     }
 
     /// In tests: the socket's descriptor.
-    #[cfg(test)]
+    #[cfg(all(test, target_os = "linux"))]
     pub(crate) fn into_fd(self) -> OwnedFd {
         self.0.into()
     }
