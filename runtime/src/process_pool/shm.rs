@@ -20,9 +20,12 @@ use std::sync::Arc;
 use super::os::{self, Descriptor, SharedMemory};
 
 /// Payloads over this many bytes travel in shared memory where the system has it
-/// (`os::HAS_SHARED_MEMORY`). Measured on the machine of `BENCHMARKS.md` (an echo of a
-/// `Vec<u8>`, median of 200 round trips): at 64 KiB shared memory and the socket cost the
-/// same; from 128 KiB on shared memory is faster, by 1.9× at 1 MiB.
+/// (`os::HAS_SHARED_MEMORY`). Measured on a 2-vCPU Linux VM (a 1-worker pool, a `Vec<u8>`
+/// argument, its length back, median of 300 round trips, two runs of each build): just over
+/// 64 KiB the socket took 49–63 µs and shared memory 40–53 µs (within the noise of each
+/// other); at 128 KiB 75–82 µs against 39–62 µs; at 256 KiB 85–108 against 46–79; at 1 MiB
+/// 411–521 against 252–273. Below 64 KiB a payload fits the channel's read buffer and is one
+/// `recvmsg`, where shared memory adds a descriptor, an `fstat` and a lookup.
 pub(crate) const THRESHOLD: usize = 64 << 10;
 
 /// Regions are made in multiples of this, so that one serves payloads of nearby sizes.
