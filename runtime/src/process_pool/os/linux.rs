@@ -208,3 +208,41 @@ pub(crate) fn identity(fd: BorrowedFd<'_>) -> Option<(u64, u64)> {
     #[allow(clippy::useless_conversion)]
     Some((u64::from(stat.st_dev), u64::from(stat.st_ino)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A memory file of `len` bytes with no seals, as a careless or hostile peer might send.
+    fn unsealed(len: i64) -> OwnedFd {
+        // SAFETY: a valid NUL-terminated name; the result is checked below.
+        let fd = unsafe { libc::memfd_create(c"unsealed".as_ptr(), libc::MFD_CLOEXEC) };
+        assert!(fd >= 0);
+        // SAFETY: `memfd_create` just returned `fd`, which nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: `ftruncate` on our own descriptor.
+        assert_eq!(unsafe { libc::ftruncate(fd.as_raw_fd(), len) }, 0);
+        fd
+    }
+
+    #[test]
+    fn only_sealed_shared_memory_of_the_size_claimed_is_mapped() {
+        let problem = SharedMemory::open(unsealed(4096), 10).unwrap_err();
+        assert!(problem.contains("change its size"), "{problem}");
+        let file = std::fs::File::open("/proc/self/exe").unwrap();
+        let problem = SharedMemory::open(file.into(), 10).unwrap_err();
+        assert!(problem.contains("not shared memory"), "{problem}");
+        let mut memory = SharedMemory::create(100).unwrap();
+        memory.bytes_mut()[..3].copy_from_slice(b"abc");
+        let peer = memory.descriptor().try_clone_to_owned().unwrap();
+        let problem = SharedMemory::open(peer, 101).unwrap_err();
+        assert!(problem.contains("claims 101 bytes"), "{problem}");
+        let peer = memory.descriptor().try_clone_to_owned().unwrap();
+        let mapped = SharedMemory::open(peer, 3).unwrap();
+        assert_eq!(&mapped.bytes()[..3], b"abc");
+        assert_eq!(mapped.identity(), memory.identity());
+        // SAFETY: `ftruncate` on our own descriptor; the seals make it fail.
+        let shrunk = unsafe { libc::ftruncate(memory.descriptor().as_raw_fd(), 1) };
+        assert_eq!(shrunk, -1, "the size is sealed");
+    }
+}
