@@ -106,7 +106,7 @@ pub struct ProcessFn<Args, T, P: 'static = ProcessPool> {
     /// Encodes a batch of argument tuples ([`encode_batch`]).
     pub encode: fn(&[Args]) -> Result<Vec<u8>, String>,
     /// Decodes a batch's results ([`decode_batch`]).
-    pub decode: fn(Vec<u8>, u32) -> Result<Chunk<T>, TaskError>,
+    pub decode: fn(&[u8], u32) -> Result<Chunk<T>, TaskError>,
 }
 
 /// [`ProcessFn::encode`] for the function `S`.
@@ -115,7 +115,7 @@ pub fn encode_batch<S: Signature>(items: &[S::Args]) -> Result<Vec<u8>, String> 
 }
 
 /// [`ProcessFn::decode`] for the function `S`.
-pub fn decode_batch<S: Signature>(bytes: Vec<u8>, pid: u32) -> Result<Chunk<S::Output>, TaskError> {
+pub fn decode_batch<S: Signature>(bytes: &[u8], pid: u32) -> Result<Chunk<S::Output>, TaskError> {
     (BatchCodec::<S::Args, S::Output>::of().decode)(bytes, pid)
 }
 

@@ -372,7 +372,7 @@ fn dispatch(
         sends.extend(wire::send(
             comm,
             header,
-            request.input,
+            request.input.to_buffer(),
             rank.rank,
             TO_WORKER,
         ));
@@ -408,12 +408,15 @@ fn take_reply(engine: &Engine, comm: &Comm, incoming: Incoming, ranks: &mut [Ran
         done.job.pool.lifecycle.break_pool(|| reason.clone());
     }
     let input = done.job.task.take_input();
-    done.job.task.finish(outcome);
+    match outcome {
+        Ok((bytes, pid)) => done.job.task.finish(Ok((&bytes, pid))),
+        Err(error) => done.job.task.finish(Err(error)),
+    }
     done.job.settle();
     // The send finished before the reply came, so this is the last reference, unless the
     // `Sending` that held it has not been reaped yet (then the buffer is simply dropped).
-    if let Some(input) = input.and_then(Arc::into_inner) {
-        engine.spare_inputs.give(input);
+    if let Some(input) = input {
+        engine.spare_inputs.give_input(input);
     }
 }
 

@@ -23,7 +23,7 @@ use self::driver::{Engine, Job, PoolState};
 use crate::error::TaskError;
 use crate::future::Future;
 use crate::map::{Map, MapOptions};
-use crate::process_pool::{Enqueue, ProcessArguments, ProcessPool, ProcessTask, RemoteFn};
+use crate::process_pool::{Enqueue, Input, ProcessArguments, ProcessPool, ProcessTask, RemoteFn};
 
 /// A pool of the worker ranks of an MPI job (mpi4py's `MPIPoolExecutor`), with the crate's
 /// own [`Future`]s, so that [`as_completed`](crate::as_completed) and [`wait`](crate::wait)
@@ -279,7 +279,7 @@ impl MpiPoolBuilder {
                 let task = ProcessTask::new(
                     name,
                     crate::process_pool::Call::Init,
-                    Vec::new(),
+                    Input::default(),
                     |_, _| Ok(()),
                     None,
                 );
@@ -726,12 +726,15 @@ impl Enqueue for MpiPool {
         }
     }
 
-    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String> {
+    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Input, String> {
         match &self.shared.backend {
             #[cfg(target_os = "linux")]
-            Backend::Ranks { engine, .. } => engine.spare_inputs.encode(args),
+            Backend::Ranks { engine, .. } => engine
+                .spare_inputs
+                .encode(args)
+                .map(|input| Input::Bytes(Arc::new(input))),
             Backend::Local(pool) => pool.encode_input(args),
-            Backend::Unusable(_) => args.encode(),
+            Backend::Unusable(_) => args.encode().map(|input| Input::Bytes(Arc::new(input))),
         }
     }
 

@@ -120,7 +120,7 @@ fn run(spec: Spec) -> i32 {
 fn reply(channel: &mut Channel, frame: &Frame) -> io::Result<()> {
     let task = match frame.task() {
         Ok(task) => task,
-        Err(problem) => return channel.send_answer(frame.id, Answer::Codec(problem)),
+        Err(problem) => return channel.send_answer(frame.id, Answer::Codec(&problem)),
     };
     match registry::run(task.name, task.call, task.input) {
         // The channel would refuse the frame, and the worker would end on the error.
@@ -132,7 +132,11 @@ fn reply(channel: &mut Channel, frame: &Frame) -> io::Result<()> {
             );
             channel.send_answer(frame.id, Answer::Codec(&message))
         }
-        Ran::Done(output) => channel.send_answer(frame.id, Answer::Done(&output)),
+        Ran::Done(output) => {
+            let sent = channel.send_answer(frame.id, Answer::Done(&output));
+            registry::recycle_output(output);
+            sent
+        }
         Ran::Codec(message) => channel.send_answer(frame.id, Answer::Codec(&message)),
         Ran::Unknown => channel.send_answer(frame.id, Answer::Unknown(task.name)),
         Ran::Panicked(message, location) => {

@@ -8,6 +8,7 @@ mod driver;
 mod os;
 pub(crate) mod registry;
 mod shared;
+mod shm;
 mod spare;
 mod task;
 mod wire;
@@ -26,6 +27,7 @@ use self::os::Signal;
 #[doc(hidden)]
 pub use self::registry::{invoke, invoke_initializer, Call, Remote, RemoteEntry, REMOTE_FUNCTIONS};
 use self::shared::{Settings, Shared};
+pub(crate) use self::shm::Input;
 #[cfg(all(feature = "mpi", target_os = "linux"))]
 pub(crate) use self::spare::SpareInputs;
 pub(crate) use self::task::{decode_batch, decode_value};
@@ -75,7 +77,11 @@ pub trait RemoteFn<Args>: Copy + Send + Sync + 'static {
 /// Workers are this program started again: they enter worker mode before `main` runs, so
 /// there is nothing to set up (no `init()` call, no `if __name__ == "__main__"` guard). They
 /// run functions marked `#[parallel(processes)]` (see [`RemoteFn`]); arguments and results
-/// travel encoded with serde.
+/// travel encoded with serde. On Linux an encoding over 64 KiB travels in shared memory made
+/// for the pool (a sealed `memfd`, handed to the worker over its channel, with no path any
+/// other process could open), and a whole argument or result that is a `Vec` of numbers
+/// (`Vec<f64>`, `Vec<u8>`, ...) is one copy each way; elsewhere every payload goes through
+/// the channel.
 ///
 /// A worker that crashes (a panic with `panic = "abort"`, a segfault, `exit`, a kill) fails
 /// only the task it was running, with [`TaskError::WorkerDied`]; the pool starts a
@@ -721,7 +727,7 @@ impl fmt::Debug for ProcessPool {
 /// registered `#[parallel(processes)]` function, found by `pmap!`).
 pub(crate) struct BatchCodec<A, T> {
     pub(crate) encode: fn(&[A]) -> Result<Vec<u8>, String>,
-    pub(crate) decode: fn(Vec<u8>, u32) -> Result<Chunk<T>, TaskError>,
+    pub(crate) decode: fn(&[u8], u32) -> Result<Chunk<T>, TaskError>,
 }
 
 impl<A, T: ProcessResult> BatchCodec<A, T> {
@@ -759,8 +765,9 @@ pub(crate) trait Enqueue: Sync + Sized {
     fn width(&self) -> usize;
 
     /// Encodes an argument tuple into a buffer of its exact size, measured first (a spare
-    /// buffer of an earlier task when one fits: `spare.rs`).
-    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String>;
+    /// buffer of an earlier task when one fits: `spare.rs`), or, when large and the pool
+    /// can, into shared memory (`shm.rs`).
+    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Input, String>;
 
     /// Submits a call of `function` with `args`, with this task's own deadline (`None`: the
     /// pool's). A function that is not registered fails at once: no worker could find it.
@@ -830,7 +837,7 @@ pub(crate) trait Enqueue: Sync + Sized {
     fn submit_encoded<R: ProcessResult>(
         &self,
         name: &'static str,
-        input: Result<Vec<u8>, String>,
+        input: Result<Input, String>,
         timeout: Option<Duration>,
     ) -> Future<R> {
         let input = match input {
@@ -883,8 +890,8 @@ impl Enqueue for ProcessPool {
         self.workers()
     }
 
-    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Vec<u8>, String> {
-        self.shared.spare_inputs.encode(args)
+    fn encode_input<Args: ProcessArguments>(&self, args: &Args) -> Result<Input, String> {
+        self.shared.spare_inputs.encode_input(args)
     }
 }
 
@@ -900,7 +907,7 @@ impl<P: Enqueue, A, T: Send + 'static> SubmitChunk<Vec<A>, T> for ProcessChunks<
     /// buffer, so `values` is not reused.
     fn submit(&self, items: Vec<A>, _values: Vec<T>) -> Future<Chunk<T>> {
         let input = match (self.codec.encode)(&items) {
-            Ok(input) => input,
+            Ok(input) => Input::Bytes(Arc::new(input)),
             Err(message) => return Future::failed(TaskError::codec(message)),
         };
         let task = ProcessTask::new(

@@ -1,6 +1,7 @@
 //! The functions a worker process can run, registered at compile time under stable names
 //! (see `README.md`), and the code that runs one call or one batch of calls of them.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
@@ -133,7 +134,9 @@ where
     R: ProcessResult,
 {
     match call {
-        Call::One => func.call(Args::decode(input)?).encode(),
+        Call::One => func
+            .call(Args::decode(input)?)
+            .encode_reusing(spare_output()),
         Call::Batch => {
             let started = Instant::now();
             let items = Args::decode_batch(input)?;
@@ -153,6 +156,29 @@ where
             R::encode_batch(&values, &failures, started.elapsed().as_nanos() as u64)
         }
         Call::Init => Err("a task function was named as an initializer".to_owned()),
+    }
+}
+
+thread_local! {
+    /// The buffer of the last large result this thread sent, handed back by the worker loop
+    /// (`recycle_output`): the next result is encoded into its memory, whose pages are mapped
+    /// already. Fresh memory for each large result cost a page fault per 4 KiB.
+    static SPARE_OUTPUT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The largest result buffer a worker keeps.
+const SPARE_OUTPUT_LIMIT: usize = 64 << 20;
+
+/// The buffer to encode the next result into (empty, no allocation, if none was kept).
+fn spare_output() -> Vec<u8> {
+    SPARE_OUTPUT.take()
+}
+
+/// Hands back a result buffer after its answer went, for the next result (see
+/// `SPARE_OUTPUT`); a small one is simply dropped.
+pub(crate) fn recycle_output(output: Vec<u8>) {
+    if output.capacity() > 64 << 10 && output.capacity() <= SPARE_OUTPUT_LIMIT {
+        SPARE_OUTPUT.set(output);
     }
 }
 

@@ -57,7 +57,7 @@ impl Shared {
             stopping: AtomicBool::new(false),
             live: Mutex::new(Vec::new()),
             busy: AtomicUsize::new(0),
-            spare_inputs: SpareInputs::default(),
+            spare_inputs: SpareInputs::for_processes(),
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::codec::ProcessResult;
 use super::registry::Call;
+use super::shm::Input;
 use super::worker::Signaller;
 use crate::error::TaskError;
 use crate::future::core::{Core, CoreState, FROM_PENDING, FROM_RUNNING};
@@ -19,7 +20,7 @@ use crate::sync::lock;
 pub(crate) struct Request {
     pub(crate) name: &'static str,
     pub(crate) call: Call,
-    pub(crate) input: Arc<Vec<u8>>,
+    pub(crate) input: Input,
 }
 
 /// A pool's view of a queued process task.
@@ -30,7 +31,7 @@ pub(crate) trait ProcessJob: Send + Sync {
     fn request(&self) -> Request;
     /// The encoded input, taken from a task its worker has answered (so that its buffer can
     /// serve another task); `None` if already taken or dropped.
-    fn take_input(&self) -> Option<Arc<Vec<u8>>>;
+    fn take_input(&self) -> Option<Input>;
     /// The task's deadline, counted from when its worker starts it.
     fn timeout(&self) -> Option<Duration>;
     /// Records that the worker behind `signaller` is running the task now, and counts the
@@ -44,7 +45,7 @@ pub(crate) trait ProcessJob: Send + Sync {
     /// Finishes a claimed task with the encoded output of worker process `pid`, or an
     /// error. Decoding runs the result type's `Deserialize`: a panic there fails the task
     /// with `Codec`.
-    fn finish(&self, outcome: Result<(Vec<u8>, u32), TaskError>);
+    fn finish(&self, outcome: Result<(&[u8], u32), TaskError>);
     /// Ends a claimed task that will not be run (its pool is being stopped) as cancelled.
     fn stop(&self);
     /// Finishes a task that was never claimed with `error` (a broken pool).
@@ -59,8 +60,8 @@ pub(crate) struct ProcessTask<T> {
     call: Call,
     /// The encoded input; dropped once the task is done. Kept until then because a task
     /// whose worker dies before starting it is sent again.
-    input: Mutex<Option<Arc<Vec<u8>>>>,
-    decode: fn(Vec<u8>, u32) -> Result<T, TaskError>,
+    input: Mutex<Option<Input>>,
+    decode: fn(&[u8], u32) -> Result<T, TaskError>,
     timeout: Option<Duration>,
     /// Whether `Future::kill` was called, and which worker runs the task right now.
     kill: Mutex<Kill>,
@@ -84,15 +85,15 @@ impl<T: Send> ProcessTask<T> {
     pub(crate) fn new(
         name: &'static str,
         call: Call,
-        input: Vec<u8>,
-        decode: fn(Vec<u8>, u32) -> Result<T, TaskError>,
+        input: Input,
+        decode: fn(&[u8], u32) -> Result<T, TaskError>,
         timeout: Option<Duration>,
     ) -> Self {
         Self {
             core: Core::new(),
             name,
             call,
-            input: Mutex::new(Some(Arc::new(input))),
+            input: Mutex::new(Some(input)),
             decode,
             timeout,
             kill: Mutex::new(Kill::default()),
@@ -101,7 +102,7 @@ impl<T: Send> ProcessTask<T> {
     }
 
     /// Decodes a worker's output, catching a panic in the result type's `Deserialize`.
-    fn decode(&self, bytes: Vec<u8>, pid: u32) -> Result<T, TaskError> {
+    fn decode(&self, bytes: &[u8], pid: u32) -> Result<T, TaskError> {
         match panic::catch_parts(|| (self.decode)(bytes, pid)) {
             Ok(outcome) => outcome,
             Err((message, location)) => {
@@ -136,7 +137,7 @@ impl<T: Send> ProcessJob for ProcessTask<T> {
         }
     }
 
-    fn take_input(&self) -> Option<Arc<Vec<u8>>> {
+    fn take_input(&self) -> Option<Input> {
         lock(&self.input).take()
     }
 
@@ -162,7 +163,7 @@ impl<T: Send> ProcessJob for ProcessTask<T> {
         self.core.is_done()
     }
 
-    fn finish(&self, outcome: Result<(Vec<u8>, u32), TaskError>) {
+    fn finish(&self, outcome: Result<(&[u8], u32), TaskError>) {
         lock(&self.input).take();
         // Before completing: a `kill` from now on finds no runner, so it cannot reach the
         // worker's next task (invariant on `Kill`).
@@ -241,16 +242,16 @@ impl<T: Send> Handle<T> for ProcessTask<T> {
 }
 
 /// Decodes a worker's output for one call.
-pub(crate) fn decode_value<T: ProcessResult>(bytes: Vec<u8>, _pid: u32) -> Result<T, TaskError> {
-    T::decode(&bytes).map_err(TaskError::codec)
+pub(crate) fn decode_value<T: ProcessResult>(bytes: &[u8], _pid: u32) -> Result<T, TaskError> {
+    T::decode(bytes).map_err(TaskError::codec)
 }
 
 /// Decodes the output of worker process `pid` for a batch.
 pub(crate) fn decode_batch<T: ProcessResult>(
-    bytes: Vec<u8>,
+    bytes: &[u8],
     pid: u32,
 ) -> Result<Chunk<T>, TaskError> {
-    let (values, failures, nanos) = T::decode_batch(&bytes).map_err(TaskError::codec)?;
+    let (values, failures, nanos) = T::decode_batch(bytes).map_err(TaskError::codec)?;
     let failures = failures
         .into_iter()
         .map(|(position, message, location)| {

@@ -6,12 +6,21 @@
 //! A frame is a 13-byte header, `kind: u8`, `id: u64` (little-endian), `len: u32`
 //! (little-endian), then `len` bytes of payload. A frame longer than the channel's limit is
 //! refused before anything is allocated for it, so a corrupt length cannot exhaust memory.
+//!
+//! A payload over `shm::THRESHOLD` travels in shared memory where the system has it: the
+//! frame (`TASK_SHARED`, `DONE_SHARED`) holds its length, the region's descriptor goes with
+//! the frame's first byte (`SCM_RIGHTS`), and the reader maps it (`shm::Mappings`). A region
+//! that is no sealed shared memory, or smaller than its frame says, fails that task with
+//! `Codec`; the stream goes on.
+
+use std::collections::VecDeque;
 
 use std::io::{self, IoSlice};
 use std::time::{Duration, Instant};
 
-use super::os::{ParentWatch, Stream};
+use super::os::{self, Descriptor, ParentWatch, SharedMemory, Stream};
 use super::registry::Call;
+use super::shm::{Mapped, Mappings, ResultRegions, THRESHOLD};
 use crate::error::TaskError;
 use crate::spin::{spin_until, SPIN_FOR};
 
@@ -31,7 +40,24 @@ mod kind {
     pub(super) const CODEC: u8 = 6;
     /// Worker → pool: no function has the task's name. Payload: the name.
     pub(super) const UNKNOWN: u8 = 7;
+    /// Pool → worker: a task whose input is in shared memory. Payload: `len: u64`, then a
+    /// task's payload with no input; the region's descriptor comes with the frame.
+    pub(super) const TASK_SHARED: u8 = 8;
+    /// Worker → pool: the task's encoded output, in shared memory. Payload: `len: u64`; the
+    /// region's descriptor comes with the frame.
+    pub(super) const DONE_SHARED: u8 = 9;
+    /// Pool → worker: the pool has read the result of task `id` (a `DONE_SHARED`), whose
+    /// region the worker may now write again. No payload.
+    pub(super) const RELEASE: u8 = 10;
+    /// Whether a frame of `kind` comes with a region of shared memory.
+    pub(super) fn is_shared(kind: u8) -> bool {
+        matches!(kind, TASK_SHARED | DONE_SHARED)
+    }
 }
+
+/// The most descriptors a channel holds for frames not read yet. A peer sends one with each
+/// shared frame; more than this is a broken peer.
+const MAX_DESCRIPTORS: usize = 16;
 
 const HEADER: usize = 13;
 
@@ -41,6 +67,8 @@ pub(crate) struct Frame {
     kind: u8,
     pub(crate) id: u64,
     payload: Vec<u8>,
+    /// For a shared frame, its region, or why it is none.
+    shared: Option<Result<Mapped, String>>,
 }
 
 /// Why no frame arrived.
@@ -72,6 +100,12 @@ pub(crate) struct Channel {
     /// A large payload handed back with `recycle`, whose memory the next large payload
     /// reuses. Empty (no allocation) until then.
     spare: Vec<u8>,
+    /// Descriptors received with frames not parsed yet, in the order of those frames.
+    descriptors: VecDeque<Descriptor>,
+    /// The regions of shared memory the peer has handed over.
+    mappings: Mappings,
+    /// A worker's regions for its large results (unused on the pool's side).
+    results: ResultRegions,
 }
 
 /// How much the read buffer holds; larger payloads are read straight into their own `Vec`.
@@ -89,6 +123,9 @@ impl Channel {
             end: 0,
             max_frame,
             spare: Vec::new(),
+            descriptors: VecDeque::new(),
+            mappings: Mappings::default(),
+            results: ResultRegions::default(),
         }
     }
 
@@ -123,32 +160,19 @@ impl Channel {
 
     /// Sends one frame whose payload is the concatenation of `parts`.
     fn send(&mut self, kind: u8, id: u64, parts: &[&[u8]]) -> io::Result<()> {
-        let len: usize = parts.iter().map(|part| part.len()).sum();
-        let len = u32::try_from(len)
-            .ok()
-            .filter(|&len| len as usize <= self.max_frame)
-            .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "a frame of {len} bytes exceeds the limit of {} bytes",
-                        self.max_frame
-                    ),
-                )
-            })?;
-        let mut header = [0u8; HEADER];
-        header[0] = kind;
-        header[1..9].copy_from_slice(&id.to_le_bytes());
-        header[9..13].copy_from_slice(&len.to_le_bytes());
-        let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(parts.len() + 1);
-        slices.push(IoSlice::new(&header));
-        slices.extend(
-            parts
-                .iter()
-                .filter(|part| !part.is_empty())
-                .map(|part| IoSlice::new(part)),
-        );
-        write_all_vectored(&self.stream, &mut slices)
+        self.send_with(kind, id, parts, None)
+    }
+
+    /// Sends one frame whose payload is the concatenation of `parts`, with `memory`'s
+    /// descriptor if given.
+    fn send_with(
+        &mut self,
+        kind: u8,
+        id: u64,
+        parts: &[&[u8]],
+        memory: Option<&SharedMemory>,
+    ) -> io::Result<()> {
+        send_frame(&self.stream, self.max_frame, (kind, id), parts, memory)
     }
 
     /// Receives one frame, waiting until `deadline` (forever if `None`).
@@ -158,7 +182,7 @@ impl Channel {
         let kind = header[0];
         let id = u64::from_le_bytes(header[1..9].try_into().expect("eight bytes"));
         let len = u32::from_le_bytes(header[9..13].try_into().expect("four bytes")) as usize;
-        if !(kind::TASK..=kind::UNKNOWN).contains(&kind) {
+        if !(kind::TASK..=kind::RELEASE).contains(&kind) {
             return Err(RecvError::Corrupt(format!(
                 "a frame of unknown kind {kind}"
             )));
@@ -171,7 +195,41 @@ impl Channel {
         }
         self.start += HEADER;
         let payload = self.take_payload(len, deadline)?;
-        Ok(Frame { kind, id, payload })
+        let shared = if kind::is_shared(kind) {
+            Some(self.open_shared(&payload)?)
+        } else {
+            None
+        };
+        Ok(Frame {
+            kind,
+            id,
+            payload,
+            shared,
+        })
+    }
+
+    /// The region of a shared frame whose payload is `payload`: its descriptor is the oldest
+    /// one received. No descriptor, or a payload too short for a length, is a broken stream;
+    /// a region that is no payload (`Mappings::open`) or over the limit fails only the task.
+    fn open_shared(&mut self, payload: &[u8]) -> Result<Result<Mapped, String>, RecvError> {
+        let Some(descriptor) = self.descriptors.pop_front() else {
+            return Err(RecvError::Corrupt(
+                "a shared-memory frame came without its descriptor".to_owned(),
+            ));
+        };
+        let Some((len, _)) = payload.split_first_chunk::<8>() else {
+            return Err(RecvError::Corrupt(
+                "a shared-memory frame too short for its length".to_owned(),
+            ));
+        };
+        let len = u64::from_le_bytes(*len);
+        if len > self.max_frame as u64 {
+            return Ok(Err(format!(
+                "a payload of {len} bytes exceeds the limit of {} bytes",
+                self.max_frame
+            )));
+        }
+        Ok(self.mappings.open(descriptor, len as usize))
     }
 
     /// The next `len` bytes as an owned `Vec`: copied from the buffer when they fit in it,
@@ -205,7 +263,8 @@ impl Channel {
         self.end = 0;
         let mut filled = buffered;
         while filled < len {
-            match read(&self.stream, &mut payload[filled..], deadline)? {
+            let into = &mut payload[filled..];
+            match read(&self.stream, into, &mut self.descriptors, deadline)? {
                 0 => return Err(RecvError::Truncated),
                 read => filled += read,
             }
@@ -224,7 +283,8 @@ impl Channel {
             if self.buffer.len() < want {
                 self.buffer.resize(want, 0);
             }
-            match read(&self.stream, &mut self.buffer[self.end..], deadline)? {
+            let into = &mut self.buffer[self.end..];
+            match read(&self.stream, into, &mut self.descriptors, deadline)? {
                 0 if self.end == 0 => return Err(RecvError::Closed),
                 0 => return Err(RecvError::Truncated),
                 read => self.end += read,
@@ -234,13 +294,64 @@ impl Channel {
     }
 }
 
+/// Sends one frame, `kind` and `id` in its header, whose payload is the concatenation of
+/// `parts`, with `memory`'s descriptor if given; a payload over `max_frame` is refused.
+fn send_frame(
+    stream: &Stream,
+    max_frame: usize,
+    (kind, id): (u8, u64),
+    parts: &[&[u8]],
+    memory: Option<&SharedMemory>,
+) -> io::Result<()> {
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    let len = u32::try_from(len)
+        .ok()
+        .filter(|&len| len as usize <= max_frame)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "a frame of {len} bytes exceeds the limit of {} bytes",
+                    max_frame
+                ),
+            )
+        })?;
+    let mut header = [0u8; HEADER];
+    header[0] = kind;
+    header[1..9].copy_from_slice(&id.to_le_bytes());
+    header[9..13].copy_from_slice(&len.to_le_bytes());
+    let mut slices: Vec<IoSlice<'_>> = Vec::with_capacity(parts.len() + 1);
+    slices.push(IoSlice::new(&header));
+    slices.extend(
+        parts
+            .iter()
+            .filter(|part| !part.is_empty())
+            .map(|part| IoSlice::new(part)),
+    );
+    write_all_vectored(stream, &mut slices, memory)
+}
+
 /// Reads into `into` once `stream` is readable, before `deadline`: `Ok(0)` at the end of the
-/// stream, else how many bytes were read.
-fn read(stream: &Stream, into: &mut [u8], deadline: Option<Instant>) -> Result<usize, RecvError> {
+/// stream, else how many bytes were read. Descriptors that came with them are appended to
+/// `descriptors`.
+fn read(
+    stream: &Stream,
+    into: &mut [u8],
+    descriptors: &mut VecDeque<Descriptor>,
+    deadline: Option<Instant>,
+) -> Result<usize, RecvError> {
     loop {
         wait_readable(stream, deadline)?;
-        match stream.read(into) {
+        match stream.read_with(into, descriptors) {
+            Ok(_) if descriptors.len() > MAX_DESCRIPTORS => {
+                return Err(RecvError::Corrupt(
+                    "the peer sent more descriptors than frames".to_owned(),
+                ))
+            }
             Ok(read) => return Ok(read),
+            Err(error) if error.kind() == io::ErrorKind::InvalidData => {
+                return Err(RecvError::Corrupt(error.to_string()))
+            }
             Err(error)
                 if matches!(
                     error.kind(),
@@ -277,12 +388,20 @@ fn wait_readable(stream: &Stream, deadline: Option<Instant>) -> Result<(), RecvE
     }
 }
 
-/// `write_all` over several buffers without copying them together.
-fn write_all_vectored(stream: &Stream, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+/// `write_all` over several buffers without copying them together; `memory`'s descriptor, if
+/// given, goes with the first write (so with the frame's first byte).
+fn write_all_vectored(
+    stream: &Stream,
+    mut slices: &mut [IoSlice<'_>],
+    mut memory: Option<&SharedMemory>,
+) -> io::Result<()> {
     while !slices.is_empty() {
-        match stream.write_vectored(slices) {
+        match stream.write_with(slices, memory) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(written) => IoSlice::advance_slices(&mut slices, written),
+            Ok(written) => {
+                memory = None;
+                IoSlice::advance_slices(&mut slices, written);
+            }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
             Err(error) => return Err(error),
         }
@@ -297,6 +416,14 @@ pub(crate) struct Task<'a> {
     pub(crate) call: Call,
     pub(crate) name: &'a str,
     pub(crate) input: &'a [u8],
+}
+
+/// A task to send: its frame's contents, and the region its input is in, if it is in one
+/// (then `task.input` is that region's payload, which the frame does not carry).
+#[derive(Clone, Copy)]
+pub(crate) struct Outgoing<'a> {
+    pub(crate) task: Task<'a>,
+    pub(crate) memory: Option<&'a SharedMemory>,
 }
 
 /// The byte that says a task's kind of call. `Init` has one but is never sent: a worker runs
@@ -377,9 +504,22 @@ pub(crate) enum Start {
 
 /// The pool's side.
 impl Channel {
-    /// Sends `task` as the task `id`.
-    pub(crate) fn send_task(&mut self, id: u64, task: &Task<'_>) -> io::Result<()> {
-        self.send(kind::TASK, id, &[&task.header(), task.input])
+    /// Sends `outgoing` as the task `id`.
+    pub(crate) fn send_task(&mut self, id: u64, outgoing: &Outgoing<'_>) -> io::Result<()> {
+        let task = &outgoing.task;
+        match outgoing.memory {
+            None => self.send(kind::TASK, id, &[&task.header(), task.input]),
+            Some(memory) => {
+                let len = (task.input.len() as u64).to_le_bytes();
+                let parts: [&[u8]; 2] = [&len, &task.header()];
+                self.send_with(kind::TASK_SHARED, id, &parts, Some(memory))
+            }
+        }
+    }
+
+    /// Tells the worker that the result of task `id`, in shared memory, has been read.
+    pub(crate) fn send_release(&mut self, id: u64) -> io::Result<()> {
+        self.send(kind::RELEASE, id, &[])
     }
 
     /// Waits for a new worker's first frame.
@@ -407,21 +547,40 @@ impl Channel {
         self.send(kind::INIT_FAILED, 0, &[message.as_bytes()])
     }
 
-    /// Receives the next task frame; any other kind is `Corrupt`.
+    /// Receives the next task frame, taking in the pool's releases of result regions on the
+    /// way; any other kind is `Corrupt`.
     pub(crate) fn recv_task(&mut self) -> Result<Frame, RecvError> {
-        let frame = self.recv(None)?;
-        if frame.kind != kind::TASK {
-            return Err(RecvError::Corrupt(format!(
-                "a frame of kind {} where a task was expected",
-                frame.kind
-            )));
+        loop {
+            let frame = self.recv(None)?;
+            match frame.kind {
+                kind::TASK | kind::TASK_SHARED => return Ok(frame),
+                kind::RELEASE => self.results.release(frame.id),
+                other => {
+                    return Err(RecvError::Corrupt(format!(
+                        "a frame of kind {other} where a task was expected"
+                    )))
+                }
+            }
         }
-        Ok(frame)
     }
 
     /// Answers the task `id`.
     pub(crate) fn send_answer(&mut self, id: u64, answer: Answer<'_>) -> io::Result<()> {
         match answer {
+            Answer::Done(output) if output.len() > THRESHOLD && os::HAS_SHARED_MEMORY => {
+                let len = (output.len() as u64).to_le_bytes();
+                // The region stays lent (`results`) until the pool's `RELEASE`.
+                match self.results.lend(id, output) {
+                    Some(memory) => send_frame(
+                        &self.stream,
+                        self.max_frame,
+                        (kind::DONE_SHARED, id),
+                        &[&len],
+                        Some(memory),
+                    ),
+                    None => self.send(kind::DONE, id, &[output]),
+                }
+            }
             Answer::Done(output) => self.send(kind::DONE, id, &[output]),
             Answer::Panicked { message, location } => {
                 let payload = panicked(message, location);
@@ -434,15 +593,59 @@ impl Channel {
 }
 
 impl Frame {
-    /// The task a `TASK` frame (from `recv_task`) carries; the error says what is wrong
-    /// with it.
-    pub(crate) fn task(&self) -> Result<Task<'_>, &'static str> {
-        Task::parse(&self.payload)
+    /// The task a `TASK` or `TASK_SHARED` frame (from `recv_task`) carries; the error says
+    /// what is wrong with it.
+    pub(crate) fn task(&self) -> Result<Task<'_>, String> {
+        match &self.shared {
+            None => Task::parse(&self.payload).map_err(str::to_owned),
+            Some(Err(problem)) => Err(format!("could not decode the arguments: {problem}")),
+            Some(Ok(mapped)) => {
+                let mut task = Task::parse(&self.payload[8..]).map_err(str::to_owned)?;
+                if !task.input.is_empty() {
+                    return Err("the task frame is malformed".to_owned());
+                }
+                task.input = mapped.bytes();
+                Ok(task)
+            }
+        }
+    }
+
+    /// Whether this reply's payload is in a region of the worker's, which the pool must
+    /// release (`Channel::send_release`) once it is read.
+    pub(crate) fn is_shared_reply(&self) -> bool {
+        self.kind == kind::DONE_SHARED
     }
 
     /// The outcome that this reply carries, from the worker process `pid`.
-    pub(crate) fn reply(self, pid: u32) -> Result<(Vec<u8>, u32), TaskError> {
-        reply(self.kind, self.payload, pid)
+    pub(crate) fn reply(self, pid: u32) -> Result<(Payload, u32), TaskError> {
+        match self.shared {
+            Some(Ok(mapped)) if self.kind == kind::DONE_SHARED => {
+                Ok((Payload::Shared(mapped), pid))
+            }
+            Some(Err(problem)) => Err(TaskError::codec(format!(
+                "could not decode the result: {problem}"
+            ))),
+            _ => {
+                reply(self.kind, self.payload, pid).map(|(bytes, pid)| (Payload::Bytes(bytes), pid))
+            }
+        }
+    }
+}
+
+/// A reply's encoded output: received bytes, or a worker's region of shared memory.
+#[derive(Debug)]
+pub(crate) enum Payload {
+    Bytes(Vec<u8>),
+    Shared(Mapped),
+}
+
+impl Payload {
+    /// The encoded output.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Bytes(bytes) => bytes,
+            Self::Shared(mapped) => mapped.bytes(),
+        }
     }
 }
 

@@ -39,7 +39,9 @@
 //! where one value must take all the input ([`decode`]). There is no limit on nesting: a value
 //! nested deeper than the stack allows overflows it, on either side, as with postcard.
 //!
-//! Speed: numbers are single fixed-width copies; encoding writes with `extend_from_slice`
+//! Speed: a whole argument or result that is a `Vec` of fixed-width numbers is one copy of
+//! its bytes each way (`numbers.rs`: same bytes as serde's path); numbers are single
+//! fixed-width copies; encoding writes with `extend_from_slice`
 //! into a buffer sized first ([`encoded_len`]); decoding slices with `split_at_checked` and
 //! `split_first_chunk`, and keeps the position of a sequence in registers (`de::Items`).
 //!
@@ -49,6 +51,7 @@
 
 mod de;
 mod error;
+mod numbers;
 mod ser;
 mod traits;
 
@@ -56,7 +59,7 @@ use serde::{Deserialize, Serialize};
 
 use self::de::Deserializer;
 pub(crate) use self::error::Error;
-use self::ser::{Count, Serializer};
+use self::ser::{Count, Serializer, Slice};
 pub use self::traits::{ProcessArgument, ProcessArguments, ProcessItem, ProcessResult};
 
 /// How many bytes the encoding of `value` takes.
@@ -80,6 +83,23 @@ pub(crate) fn encode_into<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
     value.serialize(&mut Serializer::new(out))
+}
+
+/// Writes the encoding of `value` at the start of `out` (sized with [`encoded_len`]) and
+/// returns how many bytes it took.
+///
+/// # Errors
+///
+/// What `value`'s `Serialize` reports, with its message, or an encoding longer than `out`.
+pub(crate) fn encode_into_slice<T: Serialize + ?Sized>(
+    value: &T,
+    out: &mut [u8],
+) -> Result<usize, Error> {
+    let mut slice = Slice::new(out);
+    value.serialize(&mut Serializer::new(&mut slice))?;
+    slice
+        .written()
+        .ok_or_else(|| Error::new("the value's encoding came out longer than measured".to_owned()))
 }
 
 /// The encoding of `value`, in a buffer measured first, so that it is allocated once.

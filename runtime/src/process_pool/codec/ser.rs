@@ -32,6 +32,55 @@ impl Output for Vec<u8> {
     }
 }
 
+/// An `Output` over a slice sized first (`encoded_len`): shared memory, which cannot grow.
+/// A value whose encoding comes out longer than measured (a `Serialize` that is not
+/// deterministic) marks it `overflowed` rather than writing past the end.
+pub(crate) struct Slice<'a> {
+    bytes: &'a mut [u8],
+    at: usize,
+    overflowed: bool,
+}
+
+impl<'a> Slice<'a> {
+    /// An output that writes `bytes` from the start.
+    pub(crate) fn new(bytes: &'a mut [u8]) -> Self {
+        Self {
+            bytes,
+            at: 0,
+            overflowed: false,
+        }
+    }
+
+    /// How many bytes were written, or `None` if the encoding did not fit.
+    pub(crate) fn written(&self) -> Option<usize> {
+        (!self.overflowed).then_some(self.at)
+    }
+}
+
+impl Output for Slice<'_> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        match self.bytes.get_mut(self.at..self.at + bytes.len()) {
+            Some(into) => {
+                into.copy_from_slice(bytes);
+                self.at += bytes.len();
+            }
+            None => self.overflowed = true,
+        }
+    }
+
+    #[inline]
+    fn position(&self) -> usize {
+        self.at
+    }
+
+    fn patch(&mut self, at: usize, count: u64) {
+        if let Some(into) = self.bytes.get_mut(at..at + 8) {
+            into.copy_from_slice(&count.to_le_bytes());
+        }
+    }
+}
+
 /// An `Output` that keeps only the number of bytes written: what `encoded_len` measures with.
 #[derive(Debug, Default)]
 pub(crate) struct Count(usize);

@@ -9,6 +9,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::numbers;
 use crate::arity::arities;
 
 /// An argument type of a function run in worker processes: it travels encoded with serde.
@@ -26,22 +27,37 @@ pub trait ProcessArgument: Sized {
     fn encoded_len(&self) -> Result<usize, String>;
     /// Appends the encoding of `self` to `out`.
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String>;
+    /// Writes the encoding of `self` at the start of `out`; returns the bytes it took.
+    fn encode_into_slice(&self, out: &mut [u8]) -> Result<usize, String>;
     /// Decodes one value from the front of `bytes`, returning the rest.
     fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String>;
 }
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessArgument for T {
     fn encoded_len(&self) -> Result<usize, String> {
+        if let Some(len) = numbers::encoded_len(self) {
+            return Ok(len);
+        }
         super::encoded_len(self).map_err(|error| format!("could not encode the arguments: {error}"))
     }
 
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        if numbers::encode_into(self, out) {
+            return Ok(());
+        }
         super::encode_into(self, out)
             .map_err(|error| format!("could not encode the arguments: {error}"))
     }
 
+    fn encode_into_slice(&self, out: &mut [u8]) -> Result<usize, String> {
+        numbers::encode_into_slice(self, out)
+            .unwrap_or_else(|| super::encode_into_slice(self, out))
+            .map_err(|error| format!("could not encode the arguments: {error}"))
+    }
+
     fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String> {
-        super::decode_from(bytes)
+        numbers::decode_from(bytes)
+            .unwrap_or_else(|| super::decode_from(bytes))
             .map_err(|error| format!("could not decode the arguments: {error}"))
     }
 }
@@ -60,6 +76,9 @@ pub trait ProcessArguments: Send + Sized + 'static {
     fn encoded_len(&self) -> Result<usize, String>;
     /// Appends the encoded tuple to `out`.
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String>;
+    /// Writes the encoded tuple at the start of `out` (sized with `encoded_len`); returns the
+    /// bytes it took.
+    fn encode_into_slice(&self, out: &mut [u8]) -> Result<usize, String>;
     /// Decodes one tuple from the front of `bytes`, returning the rest.
     fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String>;
 
@@ -120,6 +139,14 @@ macro_rules! process_arguments {
                 let ($($arg,)*) = self;
                 $($arg.encode_into(out)?;)*
                 Ok(())
+            }
+
+            #[allow(unused_variables, unused_mut)]
+            fn encode_into_slice(&self, out: &mut [u8]) -> Result<usize, String> {
+                let ($($arg,)*) = self;
+                let mut at = 0;
+                $(at += $arg.encode_into_slice(out.get_mut(at..).unwrap_or_default())?;)*
+                Ok(at)
             }
 
             fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String> {
@@ -198,6 +225,8 @@ pub type Failure = (u64, String, Option<String>);
 pub trait ProcessResult: Send + Sized + 'static {
     /// The encoded value.
     fn encode(&self) -> Result<Vec<u8>, String>;
+    /// The encoded value, in `out` (emptied first), whose memory it reuses when it fits.
+    fn encode_reusing(&self, out: Vec<u8>) -> Result<Vec<u8>, String>;
     /// The value from its encoding.
     fn decode(bytes: &[u8]) -> Result<Self, String>;
     /// A batch's reply, encoded: the values, the failures, and the nanoseconds the batch
@@ -210,11 +239,37 @@ pub trait ProcessResult: Send + Sized + 'static {
 
 impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessResult for T {
     fn encode(&self) -> Result<Vec<u8>, String> {
+        if let Some(len) = numbers::encoded_len(self) {
+            let mut out = Vec::with_capacity(len);
+            numbers::encode_into(self, &mut out);
+            return Ok(out);
+        }
         encode(self, "result")
     }
 
+    fn encode_reusing(&self, mut out: Vec<u8>) -> Result<Vec<u8>, String> {
+        let error = |error| format!("could not encode the result: {error}");
+        out.clear();
+        if let Some(len) = numbers::encoded_len(self) {
+            out.reserve(len);
+            numbers::encode_into(self, &mut out);
+            return Ok(out);
+        }
+        out.reserve(super::encoded_len(self).map_err(error)?);
+        super::encode_into(self, &mut out).map_err(error)?;
+        Ok(out)
+    }
+
     fn decode(bytes: &[u8]) -> Result<Self, String> {
-        decode(bytes, "result")
+        match numbers::decode_from(bytes) {
+            Some(Ok((value, []))) => Ok(value),
+            Some(Ok((_, rest))) => Err(format!(
+                "could not decode the result: {} bytes were left over after the value",
+                rest.len()
+            )),
+            Some(Err(error)) => Err(format!("could not decode the result: {error}")),
+            None => decode(bytes, "result"),
+        }
     }
 
     fn encode_batch(values: &[Self], failures: &[Failure], nanos: u64) -> Result<Vec<u8>, String> {

@@ -2,7 +2,6 @@
 //! finishing the task's future from it.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Driver, Next, Sent};
@@ -70,9 +69,18 @@ impl Driver<'_> {
     ) -> Option<Next> {
         let done = in_flight.pop_front().expect("the front exists");
         let input = done.job.take_input();
-        done.job.finish(frame.reply(worker.pid()));
-        if let Some(input) = input.and_then(Arc::into_inner) {
-            self.shared.spare_inputs.give(input);
+        let (id, shared) = (frame.id, frame.is_shared_reply());
+        match frame.reply(worker.pid()) {
+            Ok((payload, pid)) => done.job.finish(Ok((payload.bytes(), pid))),
+            Err(error) => done.job.finish(Err(error)),
+        }
+        // Decoded (or dropped): the worker may write that region again. A failed send means
+        // a dead worker, which the next wait finds.
+        if shared {
+            let _ = worker.channel.send_release(id);
+        }
+        if let Some(input) = input {
+            self.shared.spare_inputs.give_input(input);
         }
         if let Some(next) = in_flight.front_mut() {
             next.started = Some(Instant::now());

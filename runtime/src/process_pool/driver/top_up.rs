@@ -8,7 +8,7 @@ use super::{Driver, Line, Next, Sent, DEPTH};
 use crate::error::TaskError;
 use crate::pool::queue::{Popped, Wait};
 use crate::process_pool::task::{ProcessJob, Request};
-use crate::process_pool::wire::Task;
+use crate::process_pool::wire::{Outgoing, Task};
 use crate::process_pool::worker::Worker;
 
 /// Inputs larger than this are sent only to an idle worker. A worker writing a large reply
@@ -86,7 +86,7 @@ impl Driver<'_> {
             return None;
         }
         let request = job.request();
-        let len = task(&request).len();
+        let len = task(&request).task.len();
         let max_frame = self.shared.settings.max_frame;
         if len > max_frame {
             // The channel would refuse it, and a refused send means a dead worker below.
@@ -144,10 +144,13 @@ impl Driver<'_> {
 }
 
 /// The frame's view of `request`.
-fn task(request: &Request) -> Task<'_> {
-    Task {
-        call: request.call,
-        name: request.name,
-        input: &request.input,
+fn task(request: &Request) -> Outgoing<'_> {
+    Outgoing {
+        task: Task {
+            call: request.call,
+            name: request.name,
+            input: request.input.bytes(),
+        },
+        memory: request.input.memory(),
     }
 }

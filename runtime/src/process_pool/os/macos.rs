@@ -15,6 +15,10 @@ pub(super) const MAX_IOV: usize = 16;
 /// (`prepare_socket`).
 pub(super) const SEND_FLAGS: libc::c_int = 0;
 
+/// The flags of each `recvmsg`: none (macOS has no `MSG_CMSG_CLOEXEC`; it never receives
+/// descriptors, since large payloads go through the channel there).
+pub(super) const RECV_FLAGS: libc::c_int = 0;
+
 /// Keeps a write to a socket whose peer died from raising `SIGPIPE` (it fails with `EPIPE`).
 pub(super) fn prepare_socket(fd: RawFd) -> std::io::Result<()> {
     let on: libc::c_int = 1;

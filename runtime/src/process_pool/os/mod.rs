@@ -20,6 +20,10 @@ mod unix;
 #[cfg(windows)]
 mod windows;
 
+#[cfg(target_os = "linux")]
+pub(crate) use self::linux::SharedMemory;
+#[cfg(not(target_os = "linux"))]
+pub(crate) use self::stand_in::SharedMemory;
 #[cfg(unix)]
 pub(crate) use self::unix::{
     arm_parent_death, channel, exit_now, parent_id, send_signal, spawn, take_channel, Child,
@@ -30,6 +34,72 @@ pub(crate) use self::windows::{
     arm_parent_death, channel, exit_now, parent_id, send_signal, spawn, take_channel, Child,
     ParentWatch, ProcessHandle, Stream, CHILD_CHANNEL,
 };
+#[cfg(unix)]
+pub(crate) use std::os::fd::OwnedFd as Descriptor;
+#[cfg(windows)]
+pub(crate) use std::os::windows::io::OwnedHandle as Descriptor;
+
+/// Whether large payloads travel in shared memory here (`SharedMemory`); elsewhere they go
+/// through the channel, whatever their size.
+pub(crate) const HAS_SHARED_MEMORY: bool = cfg!(target_os = "linux");
+
+/// Where shared memory is not built yet (macOS, Windows): a `SharedMemory` that cannot be
+/// made or opened, so that the rest of the pool compiles the same everywhere and sends every
+/// payload through the channel (`HAS_SHARED_MEMORY` is `false`).
+#[cfg(not(target_os = "linux"))]
+mod stand_in {
+    use std::convert::Infallible;
+    use std::io;
+
+    use super::Descriptor;
+
+    /// Never made: every method is unreachable.
+    #[derive(Debug)]
+    pub(crate) struct SharedMemory(Infallible);
+
+    impl SharedMemory {
+        pub(crate) fn create(_len: usize) -> io::Result<Self> {
+            Err(io::ErrorKind::Unsupported.into())
+        }
+
+        pub(crate) fn open(_fd: Descriptor, _len: usize) -> Result<Self, String> {
+            Err("this system's pools send no shared memory".to_owned())
+        }
+
+        pub(crate) fn len(&self) -> usize {
+            match self.0 {}
+        }
+
+        pub(crate) fn identity(&self) -> Option<(u64, u64)> {
+            match self.0 {}
+        }
+
+        #[cfg(unix)]
+        pub(crate) fn descriptor(&self) -> std::os::fd::BorrowedFd<'_> {
+            match self.0 {}
+        }
+
+        pub(crate) fn bytes(&self) -> &[u8] {
+            match self.0 {}
+        }
+
+        pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+            match self.0 {}
+        }
+    }
+}
+
+/// The device and inode of the file behind a received descriptor (`None` if it has none):
+/// how a channel knows a region it has mapped already.
+pub(crate) fn identity(descriptor: &Descriptor) -> Option<(u64, u64)> {
+    #[cfg(target_os = "linux")]
+    return self::linux::identity(std::os::fd::AsFd::as_fd(descriptor));
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = descriptor;
+        None
+    }
+}
 
 /// A signal that stops a worker process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

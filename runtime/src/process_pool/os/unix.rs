@@ -3,7 +3,8 @@
 //! pool's end with `poll`. What only Linux has comes from `linux.rs`, and from `portable`
 //! below elsewhere.
 
-use std::io::{self, IoSlice, Read};
+use std::collections::VecDeque;
+use std::io::{self, IoSlice};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use super::linux as platform;
 #[cfg(target_os = "macos")]
 use super::macos as platform;
-use super::Signal;
+use super::{SharedMemory, Signal};
 use crate::error::WorkerExit;
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
@@ -39,10 +40,133 @@ pub(crate) fn channel() -> io::Result<(Stream, Stream)> {
 }
 
 impl Stream {
-    /// Reads what has arrived into `buffer`, blocking while nothing has; `Ok(0)` at the end
-    /// of the stream.
-    pub(crate) fn read(&self, buffer: &mut [u8]) -> io::Result<usize> {
-        (&self.0).read(buffer)
+    /// Reads what has arrived into `buffer`, blocking while nothing has (`Ok(0)` at the end
+    /// of the stream), and appends the descriptors that
+    /// came with it (`SCM_RIGHTS`, each close-on-exec) to `descriptors`. A message whose
+    /// descriptors did not all fit is an error (`InvalidData`): one of them was lost.
+    pub(crate) fn read_with(
+        &self,
+        buffer: &mut [u8],
+        descriptors: &mut VecDeque<OwnedFd>,
+    ) -> io::Result<usize> {
+        // Room for `MAX_DESCRIPTORS` descriptors, aligned for `cmsghdr`.
+        let mut control = [0u64; 8];
+        let mut iov = libc::iovec {
+            iov_base: buffer.as_mut_ptr().cast(),
+            iov_len: buffer.len(),
+        };
+        // SAFETY: an all-zero `msghdr` is valid (no name, no data, no control data).
+        let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+        message.msg_iov = &mut iov;
+        message.msg_iovlen = 1;
+        message.msg_control = control.as_mut_ptr().cast();
+        message.msg_controllen = std::mem::size_of_val(&control) as _;
+        // SAFETY: `message` points at one `iovec` over `buffer` and at `control`, both valid
+        // for writes of their lengths and outliving the call.
+        let read = unsafe { libc::recvmsg(self.0.as_raw_fd(), &mut message, platform::RECV_FLAGS) };
+        if read < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `recvmsg` filled `message`'s control data (`msg_controllen` bytes of
+        // `control`); the `CMSG_*` macros walk exactly those.
+        let mut header = unsafe { libc::CMSG_FIRSTHDR(&message) };
+        while !header.is_null() {
+            // SAFETY: `header` is a complete control message inside `control` (CMSG_NXTHDR).
+            let (level, kind, len) = unsafe {
+                (
+                    (*header).cmsg_level,
+                    (*header).cmsg_type,
+                    (*header).cmsg_len,
+                )
+            };
+            if level == libc::SOL_SOCKET && kind == libc::SCM_RIGHTS {
+                // SAFETY: `CMSG_LEN` is arithmetic; `CMSG_DATA` points inside `header`'s own
+                // message, within `control`.
+                let (empty, data) = unsafe { (libc::CMSG_LEN(0), libc::CMSG_DATA(header)) };
+                // `cmsg_len` is a `usize` on Linux and a `u32` on macOS.
+                #[allow(clippy::unnecessary_cast)]
+                let count =
+                    (len as usize).saturating_sub(empty as usize) / std::mem::size_of::<RawFd>();
+                for index in 0..count {
+                    // SAFETY: the message carries `count` descriptors, which the kernel just
+                    // installed in this process for us alone; the read may be unaligned.
+                    let fd = unsafe { data.cast::<RawFd>().add(index).read_unaligned() };
+                    // SAFETY: as above: a new descriptor nothing else owns.
+                    descriptors.push_back(unsafe { OwnedFd::from_raw_fd(fd) });
+                }
+            }
+            // SAFETY: `header` is within `message`'s control data, as above.
+            header = unsafe { libc::CMSG_NXTHDR(&message, header) };
+        }
+        if message.msg_flags & libc::MSG_CTRUNC != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a message carried more descriptors than a frame has",
+            ));
+        }
+        Ok(read as usize)
+    }
+
+    /// One vectored write of `slices`, like `write_vectored`, with `memory`'s descriptor
+    /// attached (`SCM_RIGHTS`) when given: the peer receives its own descriptor of the region.
+    pub(crate) fn write_with(
+        &self,
+        slices: &[IoSlice<'_>],
+        memory: Option<&SharedMemory>,
+    ) -> io::Result<usize> {
+        match memory {
+            None => self.write_vectored(slices),
+            Some(memory) => self.write_descriptor(slices, memory.descriptor().as_raw_fd()),
+        }
+    }
+
+    /// In tests: a write of `slices` with any descriptor attached, as a broken peer might.
+    #[cfg(all(test, target_os = "linux"))]
+    pub(crate) fn write_descriptor_for_tests(
+        &self,
+        slices: &[IoSlice<'_>],
+        fd: OwnedFd,
+    ) -> io::Result<usize> {
+        self.write_descriptor(slices, fd.as_raw_fd())
+    }
+
+    /// In tests: the socket's descriptor.
+    #[cfg(all(test, target_os = "linux"))]
+    pub(crate) fn into_fd(self) -> OwnedFd {
+        self.0.into()
+    }
+
+    /// One vectored write of `slices` with `fd` attached (`SCM_RIGHTS`); `fd` must be open
+    /// for the call.
+    fn write_descriptor(&self, slices: &[IoSlice<'_>], fd: RawFd) -> io::Result<usize> {
+        let mut control = [0u64; 4];
+        // SAFETY: an all-zero `msghdr` is valid (no name, no control data).
+        let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+        message.msg_iov = slices.as_ptr() as *mut libc::iovec;
+        message.msg_iovlen = slices.len().min(platform::MAX_IOV) as _;
+        message.msg_control = control.as_mut_ptr().cast();
+        // SAFETY: `CMSG_SPACE` is arithmetic.
+        message.msg_controllen =
+            unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as _;
+        // SAFETY: `control` (32 bytes, aligned for `cmsghdr`) has room for the one header and
+        // descriptor that `msg_controllen` announces, so `CMSG_FIRSTHDR` is not null and the
+        // writes stay inside it.
+        unsafe {
+            let header = libc::CMSG_FIRSTHDR(&message);
+            (*header).cmsg_level = libc::SOL_SOCKET;
+            (*header).cmsg_type = libc::SCM_RIGHTS;
+            (*header).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
+            libc::CMSG_DATA(header).cast::<RawFd>().write_unaligned(fd);
+        }
+        // SAFETY: `message` points at `msg_iovlen` valid `iovec`s borrowed from `slices`
+        // (`IoSlice` is ABI-compatible with `iovec` on Unix) and at `control`, all outliving
+        // the call, which only reads them.
+        let sent = unsafe { libc::sendmsg(self.0.as_raw_fd(), &message, platform::SEND_FLAGS) };
+        if sent < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(sent as usize)
+        }
     }
 
     /// One vectored write of `slices`; returns how many bytes went. A peer that died makes it
@@ -288,6 +412,9 @@ mod portable {
 
     /// The flags of each `sendmsg`.
     pub(super) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+
+    /// The flags of each `recvmsg`: received descriptors are close-on-exec.
+    pub(super) const RECV_FLAGS: libc::c_int = libc::MSG_CMSG_CLOEXEC;
 
     /// Nothing to set: `SEND_FLAGS` keeps a dead peer from raising `SIGPIPE`.
     pub(super) fn prepare_socket(_fd: std::os::fd::RawFd) -> std::io::Result<()> {

@@ -335,6 +335,27 @@ impl Stream {
         }
     }
 
+    /// `read`: no descriptors travel here (large payloads go through the pipe on Windows).
+    pub(crate) fn read_with(
+        &self,
+        buffer: &mut [u8],
+        _descriptors: &mut std::collections::VecDeque<OwnedHandle>,
+    ) -> io::Result<usize> {
+        self.read(buffer)
+    }
+
+    /// `write_vectored`: there is never shared memory to attach here (`HAS_SHARED_MEMORY`).
+    pub(crate) fn write_with(
+        &self,
+        slices: &[IoSlice<'_>],
+        memory: Option<&super::SharedMemory>,
+    ) -> io::Result<usize> {
+        if memory.is_some() {
+            return Err(io::ErrorKind::Unsupported.into());
+        }
+        self.write_vectored(slices)
+    }
+
     /// Writes `slices` (small ones copied together first, up to `GATHER` bytes); returns how
     /// many bytes went. A peer that died fails it with `ERROR_NO_DATA` or
     /// `ERROR_BROKEN_PIPE`.

@@ -12,7 +12,7 @@ fn pair(max_frame: usize) -> (Channel, Channel) {
 
 /// Writes `bytes` as they are, frame or not.
 fn raw(channel: &Channel, bytes: &[u8]) {
-    write_all_vectored(&channel.stream, &mut [IoSlice::new(bytes)]).unwrap();
+    write_all_vectored(&channel.stream, &mut [IoSlice::new(bytes)], None).unwrap();
 }
 
 /// A frame header of `kind` announcing `len` bytes.
@@ -166,11 +166,13 @@ fn a_task_and_every_answer_cross_the_channel() {
         name: "f",
         input: b"in",
     };
-    pool.send_task(5, &task).unwrap();
+    let outgoing = Outgoing { task, memory: None };
+    pool.send_task(5, &outgoing).unwrap();
     let frame = worker.recv_task().unwrap();
     assert_eq!((frame.id, frame.task()), (5, Ok(task)));
     worker.send_answer(5, Answer::Done(b"out")).unwrap();
-    assert_eq!(pool.recv(None).unwrap().reply(9), Ok((b"out".to_vec(), 9)));
+    let (out, pid) = pool.recv(None).unwrap().reply(9).unwrap();
+    assert_eq!((out.bytes(), pid), (&b"out"[..], 9));
     worker.send_answer(6, Answer::Unknown("g")).unwrap();
     let unknown = pool.recv(None).unwrap().reply(9).unwrap_err();
     assert!(unknown.to_string().contains("`g`"));
@@ -178,11 +180,159 @@ fn a_task_and_every_answer_cross_the_channel() {
     assert!(matches!(pool.recv_start(), Start::Ready));
     worker.send_init_failed("no database").unwrap();
     assert!(matches!(pool.recv_start(), Start::InitFailed(message) if message == "no database"));
-    pool.send_task(7, &task).unwrap();
+    pool.send_task(7, &outgoing).unwrap();
     worker.send_ready().unwrap();
     assert!(worker.recv_task().is_ok());
     assert!(
         matches!(pool.recv_task(), Err(RecvError::Corrupt(_))),
         "a worker's frame is no task"
     );
+}
+
+/// Large payloads in shared memory (Linux): what crosses, and what a broken peer can send.
+#[cfg(target_os = "linux")]
+mod shared {
+    use std::os::fd::OwnedFd;
+
+    use super::*;
+    use crate::process_pool::shm;
+
+    /// A region holding `bytes` at its start.
+    fn region_with(bytes: &[u8]) -> SharedMemory {
+        let mut memory = shm::region(bytes.len()).unwrap();
+        memory.bytes_mut()[..bytes.len()].copy_from_slice(bytes);
+        memory
+    }
+
+    /// Sends a `TASK_SHARED` frame claiming `len` bytes, with `descriptor` attached.
+    fn send_claim(pool: &mut Channel, len: u64, descriptor: Option<&SharedMemory>) {
+        let task = Task {
+            call: Call::One,
+            name: "f",
+            input: &[],
+        };
+        let claim = len.to_le_bytes();
+        pool.send_with(kind::TASK_SHARED, 3, &[&claim, &task.header()], descriptor)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_task_and_its_result_cross_in_shared_memory_and_regions_are_reused() {
+        let (mut pool, mut worker) = pair(1 << 30);
+        let input: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let memory = region_with(&input);
+        let task = Task {
+            call: Call::One,
+            name: "f",
+            input: &memory.bytes()[..input.len()],
+        };
+        for id in 1..=3 {
+            pool.send_task(
+                id,
+                &Outgoing {
+                    task,
+                    memory: Some(&memory),
+                },
+            )
+            .unwrap();
+            let frame = worker.recv_task().unwrap();
+            assert_eq!(frame.task().unwrap().input, &input[..]);
+            let output = vec![id as u8; 300_000];
+            worker.send_answer(id, Answer::Done(&output)).unwrap();
+            let frame = pool.recv(None).unwrap();
+            assert!(frame.is_shared_reply());
+            let (payload, _) = frame.reply(1).unwrap();
+            assert_eq!(payload.bytes(), &output[..]);
+            pool.send_release(id).unwrap();
+        }
+        assert_eq!(
+            worker.mappings.mapped_count(),
+            1,
+            "one input region, mapped once"
+        );
+        assert_eq!(pool.mappings.mapped_count(), 1, "one result region, reused");
+        assert!(pool.descriptors.is_empty() && worker.descriptors.is_empty());
+    }
+
+    #[test]
+    fn a_descriptor_that_is_no_sealed_memory_fails_the_task_only() {
+        let (mut pool, mut worker) = pair(1 << 30);
+        let (socket, _other) = os::channel().unwrap();
+        let not_memory: OwnedFd = socket.into_fd();
+        send_raw_descriptor(&mut pool, not_memory);
+        let frame = worker.recv_task().unwrap();
+        let problem = frame.task().unwrap_err();
+        assert!(problem.contains("not shared memory"), "{problem}");
+        // The stream goes on: the next frame is read as usual.
+        pool.send_task(
+            4,
+            &Outgoing {
+                task: Task {
+                    call: Call::One,
+                    name: "g",
+                    input: b"x",
+                },
+                memory: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(worker.recv_task().unwrap().task().unwrap().name, "g");
+    }
+
+    #[test]
+    fn a_size_that_lies_or_exceeds_the_limit_fails_the_task() {
+        let (mut pool, mut worker) = pair(1 << 20);
+        let memory = region_with(&[1; 1000]);
+        send_claim(&mut pool, memory.len() as u64 + 1, Some(&memory));
+        let problem = worker.recv_task().unwrap().task().unwrap_err();
+        assert!(problem.contains("claims"), "{problem}");
+        send_claim(&mut pool, memory.len() as u64, Some(&memory));
+        assert!(
+            worker.recv_task().unwrap().task().is_ok(),
+            "the region itself is fine"
+        );
+        send_claim(&mut pool, 2 << 20, Some(&memory));
+        let problem = worker.recv_task().unwrap().task().unwrap_err();
+        assert!(problem.contains("limit"), "{problem}");
+    }
+
+    #[test]
+    fn a_shared_frame_without_its_descriptor_is_corrupt() {
+        let (mut pool, mut worker) = pair(1 << 20);
+        send_claim(&mut pool, 10, None);
+        assert!(matches!(worker.recv_task(), Err(RecvError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_corrupt_result_region_fails_that_task_with_codec() {
+        let (mut pool, mut worker) = pair(1 << 20);
+        let (socket, _other) = os::channel().unwrap();
+        let claim = 100u64.to_le_bytes();
+        worker.descriptors.clear();
+        send_descriptor_frame(&mut worker, kind::DONE_SHARED, &claim, socket.into_fd());
+        let error = pool.recv(None).unwrap().reply(1).unwrap_err();
+        assert!(error.is_codec(), "{error}");
+    }
+
+    /// A `TASK_SHARED` frame claiming 8 bytes, with `descriptor` (anything) attached.
+    fn send_raw_descriptor(pool: &mut Channel, descriptor: OwnedFd) {
+        let task = Task {
+            call: Call::One,
+            name: "f",
+            input: &[],
+        };
+        let mut payload = 8u64.to_le_bytes().to_vec();
+        payload.extend_from_slice(&task.header());
+        send_descriptor_frame(pool, kind::TASK_SHARED, &payload, descriptor);
+    }
+
+    /// A frame of `kind` with `payload`, and `descriptor` attached however it is made.
+    fn send_descriptor_frame(channel: &mut Channel, kind: u8, payload: &[u8], descriptor: OwnedFd) {
+        let mut header = header(kind, payload.len() as u32);
+        header[1] = 3;
+        channel
+            .stream
+            .write_descriptor_for_tests(&[IoSlice::new(&header), IoSlice::new(payload)], descriptor)
+            .unwrap();
+    }
 }
