@@ -9,6 +9,8 @@
 //! | `thread_name_prefix="dl"` | [`.name_prefix("dl")`](crate::ThreadPoolBuilder::name_prefix) | threads are named `dl-0`, `dl-1`, … |
 //! | `initializer=f, initargs=(a,)` | [`.initializer(move \|\| f(a))`](crate::ThreadPoolBuilder::initializer) | a panicking initializer breaks the pool: `TaskError::Broken` (`BrokenThreadPool`) |
 //! | `ProcessPoolExecutor(max_workers=2)` | [`ProcessPool::builder().workers(2).build()`](crate::ProcessPoolBuilder), or `#[parallel(processes = 2)]` | no `if __name__ == "__main__"` guard |
+//! | `ProcessPoolExecutor(initializer=f, initargs=(a,))` | `#[parallel(processes, initializer = f)]` | once in each worker before its first task; `f` takes no arguments (it may read a `static` or the environment); one that panics breaks the pool (`TaskError::Broken`) |
+//! | `ProcessPoolExecutor(mp_context=...)` | nothing to write | one way to start workers on every system: the program runs itself again as a worker (no `fork` of a threaded parent, no pickling of `__main__`) |
 //! | `max_tasks_per_child=10` | [`.max_tasks_per_child(10)`](crate::ProcessPoolBuilder::max_tasks_per_child), `#[parallel(processes, max_tasks_per_child = 10)]` | |
 //! | `executor.submit(fn, *args)` | [`pool.submit(move \|\| f(a))`](crate::ThreadPool::submit), [`pool.submit(f, (a,))`](crate::ProcessPool::submit), or just `f(a)` on a `#[parallel]` function | |
 //! | `executor.map(fn, *iterables, timeout=, chunksize=)` | [`pmap!(f, xs, ys; timeout = "5s", chunksize = 100)`](crate::pmap), [`pool.map(f, items)`](crate::ThreadPool::map), [`pool.map_with(f, items, MapOptions::new().chunksize(100))`](crate::MapOptions) | starts at the call, as Python's; one `Result` per item, so a failed item does not end the map; batches are sized automatically; at its timeout the map yields `TimedOut` and ends |
@@ -38,6 +40,53 @@
 //! | `BrokenThreadPool`, `BrokenProcessPool` | [`TaskError::Broken`](crate::TaskError::Broken), [`TaskError::WorkerDied`](crate::TaskError::WorkerDied) | a dead worker fails only its own task; the pool goes on |
 //! | a pickling error at run time | a compile error naming the type | derive `Serialize`, `Deserialize` |
 //! | an exception raised in the task | [`TaskError::Panicked`](crate::TaskError::Panicked) with the message, where it was raised, and the worker's process id | as in Python, nothing is printed when a task panics: it is all in the error |
+//! | `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED` | [`ReturnWhen::FirstCompleted`](crate::ReturnWhen::FirstCompleted), [`FirstException`](crate::ReturnWhen::FirstException), [`AllCompleted`](crate::ReturnWhen::AllCompleted) | |
+//! | `BrokenExecutor` | [`TaskError::Broken`](crate::TaskError::Broken) | |
+//! | `InvalidStateError` | none | a [`Promise`](crate::Promise) is consumed by completing it, so completing it twice does not compile |
+//! | `Executor` (the base class) | [`ThreadPool`](crate::ThreadPool), [`ProcessPool`](crate::ProcessPool) | no common trait: the two take different functions (any closure, or a named function a worker can find); both give the same [`Future`](crate::Future), so `wait` and `as_completed` mix them |
+//! | `InterpreterPoolExecutor` (3.14) | not offered | Rust has no interpreter lock: [`ThreadPool`](crate::ThreadPool) runs CPU-bound work in parallel already |
+//!
+//! # `multiprocessing.Pool`
+//!
+//! `multiprocessing.pool.ThreadPool` has the same names on threads: read
+//! [`ThreadPool`](crate::ThreadPool) for [`ProcessPool`](crate::ProcessPool) below, with a
+//! closure instead of a named function.
+//!
+//! | Python | `parallel` | notes |
+//! |---|---|---|
+//! | `Pool(processes=4)` | [`ProcessPool::builder().workers(4).build()`](crate::ProcessPoolBuilder::workers), `#[parallel(processes = 4)]` | default: one worker per CPU, as Python's |
+//! | `Pool(initializer=f, initargs=(a,))` | `#[parallel(processes, initializer = f)]` | as for `ProcessPoolExecutor` above |
+//! | `Pool(maxtasksperchild=10)` | [`.max_tasks_per_child(10)`](crate::ProcessPoolBuilder::max_tasks_per_child) | |
+//! | `Pool(context=...)` | nothing to write | as `mp_context` above |
+//! | `pool.apply(f, (a,))` | [`pool.submit(f, (a,)).result()`](crate::ProcessPool::submit), or `f(a).result()` on a `#[parallel(processes)]` function | |
+//! | `pool.apply_async(f, (a,), callback=, error_callback=)` | [`pool.submit(f, (a,))`](crate::ProcessPool::submit), then [`add_done_callback`](crate::Future::add_done_callback) | one callback gets `Ok(&value)` or `Err(&error)`; no keyword arguments in Rust, so no `kwds` |
+//! | `AsyncResult.get(timeout)` | [`future.result()`](crate::Future::result), [`result_timeout(d)`](crate::Future::result_timeout) | |
+//! | `AsyncResult.wait(timeout)` | [`future.wait()`](crate::Future::wait), [`wait_timeout(d)`](crate::Future::wait_timeout) | `wait_timeout` returns whether it finished |
+//! | `AsyncResult.ready()` | [`future.is_done()`](crate::Future::is_done) | |
+//! | `AsyncResult.successful()` | `future.is_done() && future.error().is_none()` | Python raises if it is not ready; this is `false` then |
+//! | `pool.map(f, items, chunksize)` | [`pool.map(f, items).collect_vec()`](crate::Map::collect_vec), `pmap!(f, items; processes, chunksize = 100).collect_vec()` | all values or the first error, in input order |
+//! | `pool.map_async(f, items, callback=)` | [`pool.map(f, items)`](crate::ProcessPool::map) | the map runs from the call; take the results when wanted (`collect_vec()` is `.get()`). No callback for a whole map: iterate it on a thread of your own, or `submit` each item with a callback |
+//! | `pool.imap(f, items, chunksize)` | [`pool.map(f, items)`](crate::ProcessPool::map), `pmap!(f, items; processes)` | both yield lazily; Python's submits every item at once, this one keeps a bounded number of batches ahead of the consumer ([`lookahead`](crate::MapOptions::lookahead)) |
+//! | `pool.imap_unordered(f, items)` | `pmap!(f, items; processes, ordered = false)`, [`.ordered(false)`](crate::Map::ordered) | |
+//! | `pool.starmap(f, [(a, b), …])` | [`pool.map(f, pairs)`](crate::ProcessPool::map), `pmap!(f, xs, ys; processes)` | a process map's items are argument tuples already; `pmap!` zips several iterables |
+//! | `pool.starmap_async(...)` | as `map_async` | |
+//! | `pool.close()` | [`pool.shutdown(false, false)`](crate::ProcessPool::shutdown) | no new tasks; those submitted finish |
+//! | `pool.join()` | [`pool.shutdown(true, false)`](crate::ProcessPool::shutdown), [`shutdown_timeout(d, false)`](crate::ProcessPool::shutdown_timeout) | Python needs `close()` first; here one call does both |
+//! | `pool.terminate()` | [`pool.terminate_workers()`](crate::ProcessPool::terminate_workers) | running tasks fail with `WorkerDied`, queued ones are cancelled |
+//! | `with Pool() as pool:` | `{ let pool = ProcessPool::new(); … }` | **differs**: leaving Python's block calls `terminate()`, dropping this pool waits for its work (as `ProcessPoolExecutor`'s `with` does) |
+//! | `multiprocessing.TimeoutError` | [`TaskError::TimedOut`](crate::TaskError::TimedOut) | |
+//!
+//! The rest of `multiprocessing`:
+//!
+//! | Python | `parallel` |
+//! |---|---|
+//! | `Process(target=f).start()`, `.join()` | not offered: `submit` to a pool of one worker, or [`std::process::Command`] for another program |
+//! | `Queue`, `Pipe`, `SimpleQueue` | between threads, [`std::sync::mpsc`]; between processes not offered: a task's arguments and result are its messages |
+//! | `Manager()`, `Value`, `Array`, `shared_memory.SharedMemory` | between threads, [`Arc`](std::sync::Arc) with a [`Mutex`](std::sync::Mutex) or atomics, or borrowing in a [`scope`](crate::scope); between processes not offered as a type. Large arguments and results (over 64 KiB) already travel through shared memory on Linux, with no code to write |
+//! | `Lock`, `Event`, `Semaphore`, `Barrier` | between threads, [`std::sync`]; between processes not offered |
+//! | `cpu_count()` | [`std::thread::available_parallelism`] |
+//! | `current_process()`, `parent_process()` | [`std::process::id`], [`parent_id()`](crate::parent_id) |
+//! | `set_start_method`, `get_context`, `freeze_support` | nothing to write |
 //!
 //! # `mpi4py.futures`
 //!
@@ -92,8 +141,30 @@
 //! - A map starts at the call, as Python's `map` does, so its options (`chunksize`,
 //!   `lookahead`) go with the call: [`pool.map_with(f, items, options)`](crate::MapOptions)
 //!   or `pmap!`'s options after `;`.
-//! - `result()` moves the value out of the future (Rust has no shared references by default):
-//!   read it again with `result_ref()` or `result_cloned()`.
+//! - **Laziness.** A map starts at the call, but only a bounded number of batches run ahead
+//!   of the consumer (4 per worker by default, [`lookahead`](crate::MapOptions::lookahead)):
+//!   a map nobody reads stops there, where Python's `Executor.map` submits every item at
+//!   once. So a map over an endless iterator works, and its memory stays flat. Dropping a map
+//!   cancels what has not started. `pmap!` and `map` return an iterator: nothing is
+//!   collected unless you collect it ([`collect_vec()`](crate::Map::collect_vec) is the
+//!   quick way).
+//! - **A map's timeout ends the map.** As in Python, at its timeout the map yields one
+//!   `TimedOut` error and ends: three inputs may give two results and an error, and the
+//!   batches not started are cancelled.
+//! - **Reading a result twice.** `result()` moves the value out of the future (Rust values
+//!   have one owner): a second `result()` gives [`TaskError::Taken`](crate::TaskError::Taken).
+//!   Read it as often as wanted with `result_ref()` or `result_cloned()`. Errors stay, so
+//!   `result()` after a failure gives the same error again.
+//! - **At exit.** As in Python, work submitted to pools still alive finishes before the
+//!   program ends, and worker processes never outlive it (they exit when their parent does,
+//!   even when it is killed). [`wait_at_exit(false)`](crate::wait_at_exit) drops unfinished
+//!   work at exit instead.
+//! - **`with` blocks.** A block that owns the pool is the `with`: dropping the pool waits for
+//!   its work, as leaving `with ProcessPoolExecutor()` does. `multiprocessing.Pool`'s `with`
+//!   terminates its workers instead; write [`terminate_workers()`](crate::ProcessPool::terminate_workers)
+//!   for that. A pool of `#[parallel]` functions lives as long as the program.
+//! - **Errors are values.** Every failure (a panic, a timeout, a dead worker, a cancel) is a
+//!   [`TaskError`](crate::TaskError) in a `Result`; nothing is raised and nothing is printed.
 //! - **Borrowing.** Python needs none of this: every object is shared by reference and kept
 //!   alive by the garbage collector as long as any task still uses it. Rust frees a local
 //!   when its function returns, and a pool's task may run after that, so the compiler refuses
@@ -113,7 +184,7 @@
 //!
 //! # Examples
 //!
-//! The seeds' `ThreadPoolExecutor` example, `squares = executor.map(square, [1, 2, 3, 4])`:
+//! Python's `squares = list(executor.map(square, [1, 2, 3, 4]))`:
 //!
 //! ```
 //! use parallel::pmap;
@@ -124,4 +195,25 @@
 //!
 //! let squares: Vec<u64> = pmap!(square, [1, 2, 3, 4]).map(Result::unwrap).collect();
 //! assert_eq!(squares, [1, 4, 9, 16]);
+//! ```
+//!
+//! `multiprocessing.Pool`'s `apply_async`, `starmap` and `map`, on worker processes:
+//!
+//! ```
+//! use parallel::{parallel, ProcessPool};
+//!
+//! #[parallel(processes)]
+//! fn add(a: u64, b: u64) -> u64 {
+//!     a + b
+//! }
+//!
+//! let pool = ProcessPool::builder().workers(2).build().unwrap();
+//! // pool.apply_async(add, (2, 3)).get()
+//! let pending = pool.submit(add, (2, 3));
+//! assert_eq!(pending.result(), Ok(5));
+//! // pool.starmap(add, [(1, 2), (3, 4)])
+//! let sums = pool.map(add, [(1, 2), (3, 4)]).collect_vec().unwrap();
+//! assert_eq!(sums, [3, 7]);
+//! // with Pool() as pool: ... (here: the pool waits for its work when dropped)
+//! drop(pool);
 //! ```

@@ -20,7 +20,7 @@ use crate::watch::Watch;
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::{as_completed, ThreadPool};
+/// use parallel::{as_completed, ThreadPool};
 /// use std::time::Duration;
 ///
 /// let pool = ThreadPool::new();
@@ -54,7 +54,7 @@ where
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::{as_completed, ThreadPool};
+/// use parallel::{as_completed, ThreadPool};
 ///
 /// let pool = ThreadPool::new();
 /// let futures: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
@@ -79,7 +79,7 @@ impl<W: Waitable> AsCompleted<W> {
     /// # Examples
     ///
     /// ```
-    /// use parallel_runtime::{as_completed, ThreadPool};
+    /// use parallel::{as_completed, ThreadPool};
     /// use std::{sync::mpsc, time::Duration};
     ///
     /// let pool = ThreadPool::new();
@@ -134,7 +134,7 @@ impl<W: Waitable> FusedIterator for AsCompleted<W> {}
 ///
 /// ```
 /// use std::time::Duration;
-/// use parallel_runtime::{as_completed, ThreadPool};
+/// use parallel::{as_completed, ThreadPool};
 ///
 /// let pool = ThreadPool::new();
 /// let futures: Vec<_> = (0..3).map(|i| pool.submit(move || i)).collect();
@@ -156,7 +156,7 @@ impl<W: Waitable> AsCompletedTimeout<W> {
     ///
     /// ```
     /// use std::{sync::mpsc, time::Duration};
-    /// use parallel_runtime::{as_completed, ThreadPool};
+    /// use parallel::{as_completed, ThreadPool};
     ///
     /// let pool = ThreadPool::new();
     /// let (go, wait_for_go) = mpsc::channel::<()>();

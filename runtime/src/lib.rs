@@ -6,7 +6,7 @@
 //! # Examples
 //!
 //! ```
-//! use parallel_runtime::{as_completed, ThreadPool};
+//! use parallel::{as_completed, ThreadPool};
 //!
 //! let pool = ThreadPool::builder().workers(3).build().unwrap();
 //! let futures: Vec<_> = (1..=5).map(|n| pool.submit(move || n * 10)).collect();

@@ -10,7 +10,7 @@ use crate::watch::Watch;
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::{wait, ReturnWhen, ThreadPool};
+/// use parallel::{wait, ReturnWhen, ThreadPool};
 ///
 /// let pool = ThreadPool::new();
 /// let futures: Vec<_> = (0..4).map(|i| pool.submit(move || i)).collect();
@@ -34,7 +34,7 @@ pub enum ReturnWhen {
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::{wait, ReturnWhen, ThreadPool};
+/// use parallel::{wait, ReturnWhen, ThreadPool};
 ///
 /// let pool = ThreadPool::new();
 /// let futures = [("one", pool.submit(|| 1)), ("two", pool.submit(|| 2))];
@@ -61,7 +61,7 @@ pub struct Waited<W> {
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::{wait, ReturnWhen, ThreadPool};
+/// use parallel::{wait, ReturnWhen, ThreadPool};
 /// use std::{sync::mpsc, time::Duration};
 ///
 /// let pool = ThreadPool::new();

@@ -17,7 +17,7 @@ use crate::future::Future;
 /// `url = futures[future]`. In Rust, keep the key beside the future:
 ///
 /// ```
-/// use parallel_runtime::{as_completed, ThreadPool};
+/// use parallel::{as_completed, ThreadPool};
 ///
 /// let pool = ThreadPool::new();
 /// let urls = ["a.org", "b.org", "c.org"];
@@ -31,7 +31,7 @@ use crate::future::Future;
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use parallel_runtime::{as_completed, ThreadPool};
+/// use parallel::{as_completed, ThreadPool};
 ///
 /// let pool = ThreadPool::new();
 /// let futures: HashMap<_, _> = ["a.org", "b.org"]

@@ -21,7 +21,7 @@ pub(crate) type Initializer = Arc<dyn Fn() + Send + Sync>;
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::ThreadPool;
+/// use parallel::ThreadPool;
 ///
 /// let pool = ThreadPool::builder()
 ///     .workers(2)
@@ -49,7 +49,7 @@ impl ThreadPoolBuilder {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPoolBuilder::new().build().unwrap();
+    /// let pool = parallel::ThreadPoolBuilder::new().build().unwrap();
     /// assert!(pool.workers() >= 5);
     /// ```
     pub fn new() -> Self {
@@ -68,7 +68,7 @@ impl ThreadPoolBuilder {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::builder().workers(3).build().unwrap();
+    /// let pool = parallel::ThreadPool::builder().workers(3).build().unwrap();
     /// assert_eq!(pool.workers(), 3);
     /// ```
     pub fn workers(mut self, workers: usize) -> Self {
@@ -81,7 +81,7 @@ impl ThreadPoolBuilder {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::builder().workers(1).name_prefix("io").build().unwrap();
+    /// let pool = parallel::ThreadPool::builder().workers(1).name_prefix("io").build().unwrap();
     /// let name = pool.submit(|| std::thread::current().name().unwrap().to_owned());
     /// assert_eq!(name.result().unwrap(), "io-0");
     /// ```
@@ -95,7 +95,7 @@ impl ThreadPoolBuilder {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::builder().stack_size(8 << 20).build().unwrap();
+    /// let pool = parallel::ThreadPool::builder().stack_size(8 << 20).build().unwrap();
     /// assert_eq!(pool.submit(|| 1).result(), Ok(1));
     /// ```
     pub fn stack_size(mut self, bytes: usize) -> Self {
@@ -116,7 +116,7 @@ impl ThreadPoolBuilder {
     ///
     /// thread_local!(static CONNECTION: Cell<u32> = const { Cell::new(0) });
     ///
-    /// let pool = parallel_runtime::ThreadPool::builder()
+    /// let pool = parallel::ThreadPool::builder()
     ///     .initializer(|| CONNECTION.with(|c| c.set(7)))
     ///     .build()
     ///     .unwrap();
@@ -159,7 +159,7 @@ impl ThreadPoolBuilder {
     /// # Examples
     ///
     /// ```
-    /// let err = parallel_runtime::ThreadPool::builder().workers(0).build().unwrap_err();
+    /// let err = parallel::ThreadPool::builder().workers(0).build().unwrap_err();
     /// assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     /// ```
     pub fn build(self) -> io::Result<ThreadPool> {

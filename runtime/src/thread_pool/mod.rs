@@ -39,7 +39,7 @@ use crate::sync::lock;
 /// # Examples
 ///
 /// ```
-/// use parallel_runtime::ThreadPool;
+/// use parallel::ThreadPool;
 ///
 /// let pool = ThreadPool::builder().workers(4).build().unwrap();
 /// let futures: Vec<_> = (1..=4).map(|x| pool.submit(move || x * x)).collect();
@@ -57,7 +57,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// assert_eq!(pool.submit(|| "hi").result(), Ok("hi"));
     /// ```
     pub fn new() -> Self {
@@ -71,7 +71,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::builder().workers(2).build().unwrap();
+    /// let pool = parallel::ThreadPool::builder().workers(2).build().unwrap();
     /// assert_eq!(pool.workers(), 2);
     /// ```
     pub fn builder() -> ThreadPoolBuilder {
@@ -104,7 +104,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::builder().workers(3).build().unwrap();
+    /// let pool = parallel::ThreadPool::builder().workers(3).build().unwrap();
     /// assert_eq!(pool.workers(), 3);
     /// ```
     pub fn workers(&self) -> usize {
@@ -120,7 +120,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let future = pool.submit(|| "a.pdf downloaded".to_owned());
     /// assert_eq!(future.result().unwrap(), "a.pdf downloaded");
     ///
@@ -234,7 +234,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let add = |(a, b): (i32, i32)| a + b;
     /// let sums: Vec<i32> = pool
     ///     .map(add, (0..10).zip(std::iter::repeat(1)))
@@ -316,7 +316,7 @@ impl ThreadPool {
     ///
     /// ```
     /// use std::sync::mpsc;
-    /// use parallel_runtime::ThreadPool;
+    /// use parallel::ThreadPool;
     ///
     /// let pool = ThreadPool::builder().workers(1).build().unwrap();
     /// let (started, on_start) = mpsc::channel();
@@ -373,7 +373,7 @@ impl ThreadPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// pool.shutdown(false, false);
     /// assert!(pool.is_shut_down());
     /// ```
@@ -444,7 +444,7 @@ where
 /// # Examples
 ///
 /// ```
-/// let future = parallel_runtime::default_pool().submit(|| 1 + 1);
+/// let future = parallel::default_pool().submit(|| 1 + 1);
 /// assert_eq!(future.result(), Ok(2));
 /// ```
 pub fn default_pool() -> &'static ThreadPool {

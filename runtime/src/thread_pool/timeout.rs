@@ -24,7 +24,7 @@ impl ThreadPool {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let pool = parallel_runtime::ThreadPool::new();
+    /// let pool = parallel::ThreadPool::new();
     /// let slow = pool.submit_with_timeout(|| std::thread::sleep(Duration::from_secs(2)), Duration::from_millis(50));
     /// assert!(slow.result().unwrap_err().is_timed_out());
     /// let quick = pool.submit_with_timeout(|| 7, Duration::from_secs(5));
