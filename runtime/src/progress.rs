@@ -21,10 +21,12 @@ use crate::waitable::Waitable;
 /// `println!` while it is drawn lands after the bar on that line, and the bar, redrawn below
 /// it, leaves its old copy above each such line. Print through the bar instead:
 /// [`println`](Self::println) prints a line above it, and [`suspend`](Self::suspend) clears it
-/// while a closure runs (for `println!`, `eprintln!` or a logger), then draws it again. Both
-/// print on stdout, as `println!` would, whether the bar is drawn or not, so output sent to a
-/// file or a pipe is the same. Inside a `for` loop over the bar, or in the tasks themselves,
-/// use a [`handle`](Self::handle), which does the same from any thread.
+/// while a closure runs (for `println!`, `eprintln!` or a logger), then draws it again.
+/// `println` prints on stdout, as `println!` would, whether the bar is drawn or not, so output
+/// sent to a file or a pipe is the same (unlike indicatif's own `println`, which draws on the
+/// bar's stderr and prints nothing when the bar is hidden). Inside a `for` loop over the bar,
+/// or in the tasks themselves, use a [`handle`](Self::handle), which does the same from any
+/// thread.
 ///
 /// # Examples
 ///
@@ -165,9 +167,16 @@ impl<I: Iterator> Progress<I> {
     ///     .unwrap();
     /// assert_eq!(sizes, [5, 5]);
     ///
-    /// // The same on `as_completed` and on a scope's maps.
+    /// // The same on `as_completed`, on a scope's maps and on `pmap!(..; progress)`.
     /// let futures: Vec<_> = (0..4).map(|i| pool.submit(move || i)).collect();
     /// assert_eq!(as_completed(&futures).progress().label("checks").count(), 4);
+    /// let words = ["one", "two"];
+    /// let letters: usize = parallel::scope(|s| {
+    ///     s.map(|w: &&str| w.len(), &words).progress().label("words").map(Result::unwrap).sum()
+    /// });
+    /// assert_eq!(letters, 6);
+    /// let squares = parallel::pmap!(|x: u64| x * x, 0..10; progress).label("squares");
+    /// assert_eq!(squares.count(), 10);
     /// ```
     pub fn label(self, label: impl Into<Cow<'static, str>>) -> Self {
         let bar = &self.handle.bar;
