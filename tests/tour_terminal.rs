@@ -205,7 +205,10 @@ impl Tmux {
 
     fn command(&self) -> Command {
         let mut command = Command::new("tmux");
-        command.args(["-L", &self.socket, "-f", "/dev/null"]);
+        // Inside a user's own tmux, `TMUX` names their server: ours is apart.
+        command
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .env_remove("TMUX");
         command
     }
 

@@ -1,5 +1,6 @@
 //! Progress bars (feature `progress`): [`Progress`] wraps a map or `as_completed` and draws a
-//! bar on stderr, counting items, when stderr is a terminal.
+//! bar on stderr, counting items, when stderr is a terminal; it takes a label, and it and its
+//! [`ProgressHandle`] print above the running bar.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -18,8 +19,8 @@ use crate::waitable::Waitable;
 /// # Printing while a bar runs
 ///
 /// A bar is redrawn in place, on the last line of the terminal. A line printed with
-/// `println!` while it is drawn lands after the bar on that line, and the bar, redrawn below
-/// it, leaves its old copy above each such line. Print through the bar instead:
+/// `println!` while it is drawn goes past the bar, and the bar, redrawn below the line,
+/// leaves its old copy above it: one stale bar per line printed. Print through the bar instead:
 /// [`println`](Self::println) prints a line above it, and [`suspend`](Self::suspend) clears it
 /// while a closure runs (for `println!`, `eprintln!` or a logger), then draws it again.
 /// `println` prints on stdout, as `println!` would, whether the bar is drawn or not, so output
