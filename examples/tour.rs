@@ -23,6 +23,35 @@ use parallel::{
     TaskError, ThreadPool,
 };
 
+/// What the tour prints: kept for its test, and shown line by line as it goes when the tour
+/// runs as a program, so that its sections and its progress bars come in order.
+struct Out {
+    text: String,
+    echo: bool,
+}
+
+impl std::fmt::Write for Out {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.text.push_str(s);
+        if self.echo {
+            print!("{s}"); // stdout is line-buffered: whole lines reach the terminal
+        }
+        Ok(())
+    }
+}
+
+impl Out {
+    /// Writes `line` while a progress bar runs, through `above` (the bar's `println`), which
+    /// clears the bar first: a plain `println!` would leave a stale copy of the bar above it.
+    fn above(&mut self, above: impl FnOnce(&str), line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+        if self.echo {
+            above(line);
+        }
+    }
+}
+
 /// Results one per line-item: values as they are, errors as their message.
 fn outcomes<T: std::fmt::Debug>(results: &[Result<T, TaskError>]) -> String {
     let shown: Vec<String> = results
@@ -92,7 +121,7 @@ fn query(sql: String) -> String {
     format!("{sql} on connection {}", CONNECTION.with(Cell::get))
 }
 
-fn attribute(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn attribute(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(
         out,
         "== #[parallel]: calling a function returns a future =="
@@ -136,7 +165,11 @@ fn square(x: u64) -> u64 {
     x * x
 }
 
-fn pmaps(out: &mut String) -> Result<(), Box<dyn Error>> {
+/// Why a map with a timeout gives fewer results than it has items.
+const MAP_TIMEOUT: &str = "(3 items, 2 results: a map ends at its timeout, as Python's does; \
+    what it did not yield is cancelled or left to finish unread)";
+
+fn pmaps(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== pmap!: a parallel map ==")?;
     // A plain function runs on the default pool; results come in input order.
     let squares: Vec<u64> = pmap!(square, 1..=4).collect::<Result<_, _>>()?;
@@ -182,13 +215,14 @@ fn pmaps(out: &mut String) -> Result<(), Box<dyn Error>> {
         "items of 0, 1000, 0 ms with timeout = \"200ms\": {}",
         outcomes(&timed)
     )?;
+    writeln!(out, "{MAP_TIMEOUT}")?;
     Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
 // Borrowing: scopes.
 
-fn borrowing(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn borrowing(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== Borrowing: scopes ==")?;
     let readings: Vec<u64> = (1..=1_000).collect();
     let scale = 3;
@@ -231,7 +265,7 @@ fn pid() -> u32 {
     std::process::id()
 }
 
-fn processes(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn processes(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== processes: the same calls, in other processes ==")?;
     let me = std::process::id();
     let (cube, pid_there, parent) = cube_where(3).result()?;
@@ -292,7 +326,7 @@ fn fragile(n: u32) -> u32 {
     }
 }
 
-fn crash(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn crash(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== a worker crash fails one task only ==")?;
     let futures: Vec<_> = (0..8).map(|n| (n, fragile(n))).collect();
     for (n, future) in futures {
@@ -301,8 +335,21 @@ fn crash(out: &mut String) -> Result<(), Box<dyn Error>> {
             Err(error) => writeln!(out, "fragile({n}): {error}")?,
         }
     }
+    writeln!(
+        out,
+        "(fragile(3) calls exit(3), ending its worker process: only its own task fails, and a \
+         new worker takes the dead one's place)"
+    )?;
+    writeln!(
+        out,
+        "(fragile(5) panics: its task fails, its worker lives on)"
+    )?;
     // The dead worker was replaced; the pool goes on.
-    writeln!(out, "and after it: fragile(9) = {}", fragile(9).result()?)?;
+    writeln!(
+        out,
+        "and after them, the pool goes on: fragile(8) = {}",
+        fragile(8).result()?
+    )?;
     Ok(())
 }
 
@@ -328,7 +375,7 @@ fn flaky(marker: String) -> String {
     format!("done on try {tries}")
 }
 
-fn kill_and_retry(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn kill_and_retry(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== stopping a running task; retries ==")?;
     let running = busy_forever();
     while !running.is_running() {
@@ -344,7 +391,11 @@ fn kill_and_retry(out: &mut String) -> Result<(), Box<dyn Error>> {
         "kill() on it: {}, its worker process is killed",
         running.kill()
     )?;
-    writeln!(out, "the killed task: {}", running.result().unwrap_err())?;
+    writeln!(
+        out,
+        "the killed task: {} (kill() stops it, so its future reads cancelled)",
+        running.result().unwrap_err()
+    )?;
 
     let marker = std::env::temp_dir().join(format!("parallel-tour-{}", std::process::id()));
     let marker = marker.to_string_lossy().into_owned();
@@ -377,7 +428,7 @@ fn spin(ms: u64) -> u32 {
     }
     std::process::id()
 }
-fn pools_and_submit(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn pools_and_submit(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== the runtime: a pool, submit and result ==")?;
     // Python's ThreadPoolExecutor(max_workers=4, thread_name_prefix="tour", initializer=..).
     let pool = ThreadPool::builder()
@@ -419,7 +470,7 @@ fn pools_and_submit(out: &mut String) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn timeouts(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn timeouts(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== timeouts: of a wait, of a task ==")?;
     let pool = ThreadPool::new();
     let (open, gate) = gate();
@@ -442,6 +493,11 @@ fn timeouts(out: &mut String) -> Result<(), Box<dyn Error>> {
         out,
         "a task given 50 ms that needs 300 ms: {}",
         slow.result().unwrap_err()
+    )?;
+    writeln!(
+        out,
+        "(a thread cannot be stopped: at 50 ms the future fails, the body runs on to its end \
+         and its value is dropped)"
     )?;
 
     // The same deadline with the attribute: `timeout = "50ms"`.
@@ -467,7 +523,7 @@ fn timeouts(out: &mut String) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn cancel(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn cancel(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== cancel ==")?;
     // One worker, kept busy, so the next task stays queued.
     let pool = ThreadPool::builder()
@@ -496,7 +552,7 @@ fn cancel(out: &mut String) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn callbacks(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn callbacks(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== done-callbacks ==")?;
     let pool = ThreadPool::new();
     let (report, reports) = channel();
@@ -531,7 +587,7 @@ fn callbacks(out: &mut String) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn maps(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn maps(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== map ==")?;
     let pool = ThreadPool::builder()
         .workers(4)
@@ -606,10 +662,11 @@ fn maps(out: &mut String) -> Result<(), Box<dyn Error>> {
         "items of 0, 1000, 0 ms with a 200 ms timeout: {}",
         outcomes(&timed)
     )?;
+    writeln!(out, "{MAP_TIMEOUT}")?;
     Ok(())
 }
 
-fn completion_order(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn completion_order(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== as_completed ==")?;
     let pool = ThreadPool::new();
     let (open, gate) = gate();
@@ -629,7 +686,7 @@ fn completion_order(out: &mut String) -> Result<(), Box<dyn Error>> {
     for item in finished.by_ref() {
         match item {
             Ok((name, future)) => writeln!(out, "{name} finished: {:?}", future.result())?,
-            Err(error) => writeln!(out, "then: {error}")?,
+            Err(error) => writeln!(out, "then, after 200 ms: {error}")?,
         }
     }
     let pending: Vec<&str> = finished
@@ -642,7 +699,7 @@ fn completion_order(out: &mut String) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn waits(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn waits(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== wait ==")?;
     let pool = ThreadPool::new();
     let (open, gate) = gate();
@@ -688,7 +745,7 @@ fn waits(out: &mut String) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn nested(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn nested(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== a task waiting on its own pool ==")?;
     // One worker: the outer task occupies it while it waits on the inner one. Python
     // deadlocks here; a worker of this pool runs the queued inner task itself.
@@ -708,7 +765,7 @@ fn nested(out: &mut String) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-fn awaiting(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn awaiting(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== .await ==")?;
     let pool = ThreadPool::new();
     let a = pool.submit(|| 20);
@@ -734,27 +791,38 @@ fn slow_square(x: u64) -> u64 {
 
 /// The `progress` feature (on by default): a bar on stderr while a map or `as_completed`
 /// runs, counting items. It is drawn only when stderr is a terminal.
-fn progress(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn progress(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== progress bars ==")?;
-    let mut squares = pmap!(slow_square, 0..400; threads = 4, progress);
+    // `label` names a bar; `println` prints above it while it runs.
+    let mut squares = pmap!(slow_square, 0..400; threads = 4, progress).label("squares");
     let first: u64 = squares.by_ref().take(100).map(Result::unwrap).sum();
-    writeln!(
-        out,
-        "after 100 items the bar shows {} of 400",
+    let line = format!(
+        "printed above the running bar, which shows {} of 400",
         squares.position()
-    )?;
+    );
+    out.above(|line| squares.println(line), &line);
     let rest: u64 = squares.map(Result::unwrap).sum();
     writeln!(out, "sum of 400 slow squares with a bar: {}", first + rest)?;
+
+    // In a `for` loop, the loop holds the bar: print through a handle.
     let pool = ThreadPool::new();
     let futures: Vec<_> = (0..50u64)
         .map(|x| pool.submit(move || slow_square(x)))
         .collect();
-    let finished = as_completed(&futures).progress().count();
-    writeln!(out, "as_completed with a bar: {finished} futures")?;
+    let finished = as_completed(&futures).progress().label("as_completed");
+    let bar = finished.handle();
+    let mut count = 0;
+    for _ in finished {
+        count += 1;
+        if count == 25 {
+            out.above(|line| bar.println(line), "half of the futures finished");
+        }
+    }
+    writeln!(out, "as_completed with a bar: {count} futures")?;
     Ok(())
 }
 
-fn shutdown(out: &mut String) -> Result<(), Box<dyn Error>> {
+fn shutdown(out: &mut Out) -> Result<(), Box<dyn Error>> {
     writeln!(out, "\n== shutdown ==")?;
     let pool = ThreadPool::builder()
         .workers(1)
@@ -771,7 +839,11 @@ fn shutdown(out: &mut String) -> Result<(), Box<dyn Error>> {
 
     // Python's shutdown(wait=False, cancel_futures=True).
     pool.shutdown(false, true);
-    writeln!(out, "queued task: {}", queued.result().unwrap_err())?;
+    writeln!(
+        out,
+        "after shutdown(wait = false, cancel_futures = true), the queued task: {}",
+        queued.result().unwrap_err()
+    )?;
     writeln!(
         out,
         "submit after shutdown: {}",
@@ -802,34 +874,36 @@ fn shutdown(out: &mut String) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// Runs every section and returns what the tour prints (each section writes into `out`, so
-/// the test below can check it).
-fn tour() -> Result<String, Box<dyn Error>> {
-    let mut out = String::new();
-    attribute(&mut out)?;
-    pmaps(&mut out)?;
-    borrowing(&mut out)?;
-    processes(&mut out)?;
-    crash(&mut out)?;
-    kill_and_retry(&mut out)?;
-    timeouts(&mut out)?;
-    pools_and_submit(&mut out)?;
-    cancel(&mut out)?;
-    callbacks(&mut out)?;
-    maps(&mut out)?;
-    completion_order(&mut out)?;
-    waits(&mut out)?;
-    nested(&mut out)?;
-    awaiting(&mut out)?;
-    progress(&mut out)?;
-    shutdown(&mut out)?;
-    Ok(out)
+/// Runs every section, each writing what it shows into `out` (so the test below can check
+/// it).
+fn tour(out: &mut Out) -> Result<(), Box<dyn Error>> {
+    attribute(out)?;
+    pmaps(out)?;
+    borrowing(out)?;
+    processes(out)?;
+    crash(out)?;
+    kill_and_retry(out)?;
+    timeouts(out)?;
+    pools_and_submit(out)?;
+    cancel(out)?;
+    callbacks(out)?;
+    maps(out)?;
+    completion_order(out)?;
+    waits(out)?;
+    nested(out)?;
+    awaiting(out)?;
+    progress(out)?;
+    shutdown(out)?;
+    Ok(())
 }
 
 #[cfg_attr(test, allow(dead_code))]
 fn main() -> Result<(), Box<dyn Error>> {
     let started = Instant::now();
-    print!("{}", tour()?);
+    tour(&mut Out {
+        text: String::new(),
+        echo: true,
+    })?;
     println!("\n(the tour took {:.1} s)", started.elapsed().as_secs_f64());
     Ok(())
 }
@@ -837,7 +911,12 @@ fn main() -> Result<(), Box<dyn Error>> {
 #[test]
 fn the_tour_runs_and_shows_each_feature() {
     let started = Instant::now();
-    let out = tour().unwrap();
+    let mut out = Out {
+        text: String::new(),
+        echo: false,
+    };
+    tour(&mut out).unwrap();
+    let out = out.text;
     let expected = [
         // #[parallel]
         "download(\"a.pdf\") returned; result: a.pdf downloaded on dl-",
@@ -876,14 +955,17 @@ fn the_tour_runs_and_shows_each_feature() {
         // kill and retries
         "cancel() on a running task: false (Python's meaning)",
         "kill() on it: true, its worker process is killed",
-        "the killed task: the task was cancelled",
+        "the killed task: the task was cancelled (kill() stops it, so its future reads cancelled)",
         "flaky() with retries = 2, its worker dying twice: done on try 3",
         "fragile(7) = 70",
-        "and after it: fragile(9) = 90",
+        "(fragile(3) calls exit(3), ending its worker process: only its own task fails",
+        "(fragile(5) panics: its task fails, its worker lives on)",
+        "and after them, the pool goes on: fragile(8) = 80",
         // timeouts
-        "after 100 ms: gave up waiting: the task has not finished yet",
+        "after 100 ms: gave up waiting: the task has not finished yet and goes on",
         "waiting again: finally",
         "a task given 50 ms that needs 300 ms: the task ran longer than its timeout of 50ms",
+        "(a thread cannot be stopped: at 50 ms the future fails, the body runs on",
         "nap(300) with timeout = \"50ms\": the task ran longer than its timeout of 50ms",
         "spin(60 s) with timeout = \"300ms\" in a process: the task ran longer than its timeout of 300ms",
         "its worker was killed and a fresh one took over: true",
@@ -906,9 +988,10 @@ fn the_tour_runs_and_shows_each_feature() {
         "sum of 1,000,000 squares in batches of 10,000: 333332833333500000",
         "the first five of an endless map: [0, 10, 20, 30, 40]",
         "with a 200 ms timeout: [0, <the map's timeout passed",
+        "(3 items, 2 results: a map ends at its timeout, as Python's does;",
         "quick finished: Ok(true)",
         "also quick finished: Ok(true)",
-        "then: 1 (of 3) futures unfinished when the timeout of `as_completed` passed",
+        "then, after 200 ms: 1 (of 3) futures unfinished when the timeout of `as_completed` passed",
         r#"not finished in 200 ms: ["stuck"]"#,
         r#"FirstCompleted: done ["fast"], not done ["slow"]"#,
         r#"FirstException: done ["failing"], not done ["slow"]"#,
@@ -918,10 +1001,11 @@ fn the_tour_runs_and_shows_each_feature() {
         "awaited 20 + 22 = 42",
         "awaited a process call, cube_where(4) = 64, and a thread call, double(50) = 100",
         // progress bars
-        "after 100 items the bar shows 100 of 400",
+        "printed above the running bar, which shows 100 of 400",
+        "half of the futures finished",
         "sum of 400 slow squares with a bar: 21253400",
         "as_completed with a bar: 50 futures",
-        "queued task: the task was cancelled",
+        "after shutdown(wait = false, cancel_futures = true), the queued task: the task was cancelled",
         "submit after shutdown: the pool was shut down",
         "the running task still completes: true",
         "after dropping the pool, its work is done: [0, 100, 200, 300]",

@@ -403,7 +403,7 @@ impl fmt::Display for Deadline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Wait => f.write_str(
-                "gave up waiting: the task has not finished yet (the future can be waited on again)",
+                "gave up waiting: the task has not finished yet and goes on (its future can be waited on again)",
             ),
             Self::Task { timeout } => {
                 write!(f, "the task ran longer than its timeout of {timeout:?}")

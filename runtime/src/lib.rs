@@ -64,7 +64,7 @@ pub use crate::map::{Map, MapOptions};
 pub use crate::mpi_pool::{MpiPool, MpiPoolBuilder};
 pub use crate::process_pool::{parent_id, ProcessPool, ProcessPoolBuilder, RemoteFn};
 #[cfg(feature = "progress")]
-pub use crate::progress::Progress;
+pub use crate::progress::{Progress, ProgressHandle};
 pub use crate::scope::{scope, Indexed, Scope, ScopedFuture, ScopedMap};
 pub use crate::thread_pool::{default_pool, ThreadPool, ThreadPoolBuilder};
 pub use crate::wait::{wait, ReturnWhen, Waited};
