@@ -258,6 +258,8 @@ pub use parallel_runtime::ProcessPool;
 pub use parallel_runtime::ProcessPoolBuilder;
 #[cfg(feature = "progress")]
 pub use parallel_runtime::Progress;
+#[cfg(feature = "progress")]
+pub use parallel_runtime::ProgressHandle;
 pub use parallel_runtime::Promise;
 pub use parallel_runtime::RemoteFn;
 pub use parallel_runtime::ReturnWhen;
