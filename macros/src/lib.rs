@@ -390,7 +390,7 @@ fn attribute(
     let settings = parse::settings(args, &parse::ATTRIBUTE_KEYS, "argument", &mut diag);
     validate::attribute(&settings, &func, &mut diag);
     if diag.any() {
-        return diag.with(expand::stand_in(&func)); // callers see what they expect: one error
+        return diag.with(expand::stand_in(&settings, &func)); // callers see what they expect: one error
     }
     expand::attribute(&settings, &func)
 }
@@ -404,15 +404,16 @@ fn pmap_macro(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let settings = parse::settings(
         input.options.clone(),
         &parse::PMAP_KEYS,
-        "`pmap!` option",
+        parse::PMAP_OPTION,
         &mut diag,
     );
     validate::pmap(&input, &settings, &mut diag);
     if diag.any() {
         // The errors as statements, then an expression of any type, so that code using the
-        // result reports nothing more.
+        // result reports nothing more: a call that returns it, not `unreachable!()`, whose
+        // type `!` would make the code after it "unreachable" (a warning beside the error).
         let errors = diag.with(proc_macro2::TokenStream::new());
-        return quote::quote!({ #errors ::core::unreachable!() });
+        return quote::quote!({ #errors ::parallel::__private::pmap::stand_in() });
     }
     expand::pmap(&input, &settings)
 }

@@ -45,6 +45,6 @@ pub(crate) fn pmap(input: &Pmap, settings: &Settings) -> TokenStream {
 /// What callers see of a function whose attribute has an error: the signature they expect
 /// (returning `Future<T>`, and `name::sync`), so the mistake is reported once, not again at
 /// every call site.
-pub(crate) fn stand_in(func: &ParallelFn) -> TokenStream {
-    parts::stand_in(func)
+pub(crate) fn stand_in(settings: &Settings, func: &ParallelFn) -> TokenStream {
+    parts::stand_in(settings, func)
 }

@@ -3,10 +3,11 @@
 //! values, and the stand-in emitted beside errors.
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::{FnArg, Type};
 
-use crate::parse::{ParallelFn, Settings};
+use crate::parse::{Backend, ParallelFn, Settings};
+use crate::values::Count;
 
 /// `fn name(args) -> Future<R> { body }`, with the user's docs and a note on how it runs.
 pub(crate) fn submitting_fn(func: &ParallelFn, body: TokenStream) -> TokenStream {
@@ -67,6 +68,24 @@ pub(crate) fn companion(func: &ParallelFn, items: TokenStream) -> TokenStream {
             #vis fn sync #generics (#inputs) #output #where_clause #body
 
             #items
+        }
+    }
+}
+
+/// The companion's `pool()`: the pool the function runs on (`pool_type`), with the
+/// function's visibility, to read its size or shut it down. Its own pool is started by the
+/// first call of either.
+pub(crate) fn public_pool(func: &ParallelFn, pool_type: &TokenStream) -> TokenStream {
+    let name = func.name();
+    let vis = &func.item.vis;
+    let doc = format!(
+        " The pool `{name}` runs on: started by the first call if it is the function's own."
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(dead_code)]
+        #vis fn pool() -> &'static #pool_type {
+            #name::__pool()
         }
     }
 }
@@ -148,19 +167,41 @@ pub(crate) fn timeout(settings: &Settings) -> TokenStream {
 }
 
 /// `Some(count)` or `None`.
-pub(crate) fn count(count: Option<usize>) -> TokenStream {
+pub(crate) fn count(count: Option<&Count>) -> TokenStream {
     match count {
-        Some(count) => quote! { ::core::option::Option::Some(#count) },
+        Some(count) => {
+            let count = count_value(count);
+            quote! { ::core::option::Option::Some(#count) }
+        }
         None => quote! { ::core::option::Option::None },
     }
 }
 
+/// A count as a `usize` expression: the literal, or the constant expression evaluated in a
+/// `const`, and an assertion in a `const _` that refuses 0 at compile time (spanned on the
+/// expression, so the error points there). A `const` item is evaluated whether or not its
+/// code ever runs; the assertion is apart from the value so that nothing uses a failed
+/// constant (which would add a note).
+pub(crate) fn count_value(count: &Count) -> TokenStream {
+    match count {
+        Count::Literal(count) => quote! { #count },
+        Count::Const(expr, message) => {
+            let span = syn::spanned::Spanned::span(expr);
+            quote_spanned! {span=> {
+                const __PARALLEL_COUNT: usize = #expr;
+                const _: () = ::core::assert!(__PARALLEL_COUNT > 0, #message);
+                __PARALLEL_COUNT
+            }}
+        }
+    }
+}
+
 /// `MapOptions::new().chunksize(..).ordered(..).timeout(..)`, and `.pool(..)` for
-/// `threads = N`.
+/// `pool = P` or `threads = N`.
 pub(crate) fn map_options(settings: &Settings) -> TokenStream {
     let mut tokens = quote! { ::parallel::__private::pmap::MapOptions::new() };
     if let Some(size) = &settings.chunksize {
-        let size = size.value;
+        let size = count_value(&size.value);
         tokens.extend(quote! { .chunksize(#size) });
     }
     if let Some(ordered) = &settings.ordered {
@@ -171,8 +212,14 @@ pub(crate) fn map_options(settings: &Settings) -> TokenStream {
         let nanos = timeout.value.as_nanos() as u64;
         tokens.extend(quote! { .timeout(::core::time::Duration::from_nanos(#nanos)) });
     }
+    if let Some(pool) = &settings.map_pool {
+        let pool = &pool.value;
+        let span = syn::spanned::Spanned::span(pool);
+        let given = quote_spanned! {span=> ::parallel::__private::pmap::given_pool(&(#pool)) };
+        tokens.extend(quote! { .pool(#given) });
+    }
     if let Some(threads) = &settings.threads {
-        let workers = count(threads.value);
+        let workers = count(threads.value.as_ref());
         tokens.extend(quote! {
             .pool({
                 static POOL: ::parallel::__private::LazyLock<::parallel::ThreadPool> =
@@ -207,12 +254,18 @@ pub(crate) fn nameable(ty: &Type) -> TokenStream {
 /// result as a correct expansion would give (`fn name(..) -> Future<R>` and `name::sync`),
 /// with bodies that never run, so code calling it reports nothing more.
 ///
-/// A method (the attribute misplaced inside an `impl`) is left as the user wrote it: nothing
-/// else could stand where it is.
-pub(crate) fn stand_in(func: &ParallelFn) -> TokenStream {
-    if matches!(func.item.sig.inputs.first(), Some(FnArg::Receiver(_))) {
-        return func.item.to_token_stream();
+/// A method (the attribute misplaced inside an `impl`) stands as a method with the same
+/// receiver, returning `Future<R>`, since calls of it expect a future.
+pub(crate) fn stand_in(settings: &Settings, func: &ParallelFn) -> TokenStream {
+    if let Some(FnArg::Receiver(receiver)) = func.item.sig.inputs.first() {
+        return method_stand_in(func, receiver);
     }
+    let pool_type = match settings.backend() {
+        Backend::Processes(_) => quote! { ::parallel::ProcessPool },
+        Backend::Mpi if cfg!(feature = "mpi") => quote! { ::parallel::MpiPool },
+        Backend::Mpi => quote! { ::parallel::ProcessPool },
+        _ => quote! { ::parallel::ThreadPool },
+    };
     let ParallelFn {
         cfgs, docs, output, ..
     } = func;
@@ -250,6 +303,33 @@ pub(crate) fn stand_in(func: &ParallelFn) -> TokenStream {
             #vis fn sync #generics (#(#ignored),*) -> #output #where_clause {
                 ::core::unimplemented!()
             }
+
+            #vis fn pool() -> &'static #pool_type {
+                ::core::unimplemented!()
+            }
+        }
+    }
+}
+
+/// The stand-in for a method under the attribute: `fn name(&self, ..) -> Future<R>`.
+fn method_stand_in(func: &ParallelFn, receiver: &syn::Receiver) -> TokenStream {
+    let ParallelFn {
+        cfgs,
+        docs,
+        types,
+        output,
+        ..
+    } = func;
+    let name = func.name();
+    let vis = &func.item.vis;
+    let generics = &func.item.sig.generics;
+    let where_clause = &generics.where_clause;
+    quote! {
+        #(#cfgs)*
+        #(#docs)*
+        #[allow(unused)]
+        #vis fn #name #generics (#receiver, #(_: #types),*) -> ::parallel::Future<#output> #where_clause {
+            ::core::unimplemented!()
         }
     }
 }

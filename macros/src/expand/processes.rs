@@ -16,6 +16,7 @@ use syn::{Expr, Pat};
 
 use super::parts;
 use crate::parse::{ParallelFn, Pmap, Settings};
+use crate::values::Count;
 
 /// The pool a remote backend's expansion makes (the runtime's `submit` and `pmap` take any
 /// pool that runs registered functions).
@@ -29,7 +30,7 @@ pub(super) struct RemotePool {
 /// The expansion of `#[parallel(processes ..)] func` (never generic: `validate` refused it).
 pub(crate) fn attribute(
     settings: &Settings,
-    workers: Option<usize>,
+    workers: Option<&Count>,
     func: &ParallelFn,
 ) -> TokenStream {
     let workers = parts::count(workers);
@@ -37,14 +38,21 @@ pub(crate) fn attribute(
         settings
             .max_tasks_per_child
             .as_ref()
-            .map(|tasks| tasks.value),
+            .map(|tasks| &tasks.value),
     );
+    let max_frame = parts::count(settings.max_frame.as_ref().map(|bytes| &bytes.value));
     let retries = retries(settings);
     let initializer = initializer(settings, func);
     let pool = RemotePool {
         ty: quote! { ::parallel::ProcessPool },
         make: quote! {
-            ::parallel::__private::processes::process_pool(#workers, #initializer, #tasks, #retries)
+            ::parallel::__private::processes::process_pool(::parallel::__private::processes::PoolSettings {
+                workers: #workers,
+                initializer: #initializer,
+                max_tasks_per_child: #tasks,
+                max_frame: #max_frame,
+                retries: #retries,
+            })
         },
     };
     remote_attribute(settings, func, &pool)
@@ -74,7 +82,7 @@ pub(super) fn remote_attribute(
         func,
         quote! { ::parallel::__private::processes::submit::<#name, _>(#name::__pool(), #timeout, (#(#names,)*)) },
     );
-    let mut items = pool_fn(pool);
+    let mut items = pool_fn(func, pool);
     items.extend(parts::batch_and_call(func));
     items.extend(entry_points(settings, func));
     let companion = parts::companion(func, items);
@@ -83,9 +91,10 @@ pub(super) fn remote_attribute(
     quote! { #submit #companion #signature #registrations }
 }
 
-/// `__pool`: the function's own pool, made on the first call.
-fn pool_fn(pool: &RemotePool) -> TokenStream {
+/// `__pool`: the function's own pool, made on the first call; and `pool`, the same for users.
+fn pool_fn(func: &ParallelFn, pool: &RemotePool) -> TokenStream {
     let RemotePool { ty, make, .. } = pool;
+    let public = parts::public_pool(func, ty);
     quote! {
         #[doc(hidden)]
         fn __pool() -> &'static #ty {
@@ -93,6 +102,8 @@ fn pool_fn(pool: &RemotePool) -> TokenStream {
                 ::parallel::__private::LazyLock::new(|| #make);
             ::parallel::__private::LazyLock::force(&POOL)
         }
+
+        #public
     }
 }
 
@@ -138,18 +149,8 @@ fn entry_points(settings: &Settings, func: &ParallelFn) -> TokenStream {
 /// `impl Signature for name`: its types, checked to be serializable here, and its name.
 fn signature(func: &ParallelFn) -> TokenStream {
     let name = func.name();
-    let ParallelFn {
-        cfgs,
-        types,
-        output,
-        ..
-    } = func;
-    // The tuple takes the first argument's span, so an error about an argument type points
-    // into the argument list (its message names the type).
-    let span = types
-        .first()
-        .map_or_else(|| name.span(), syn::spanned::Spanned::span);
-    let args = quote_spanned! {span=> (#(#types,)*) };
+    let ParallelFn { cfgs, output, .. } = func;
+    let args = args_type(func);
     let registered = registered_name(func);
     quote! {
         #(#cfgs)*
@@ -159,6 +160,22 @@ fn signature(func: &ParallelFn) -> TokenStream {
             const NAME: &'static str = ::core::concat!(::core::module_path!(), "::", #registered);
         }
     }
+}
+
+/// The argument tuple as `Arguments<(T0, T1)>` (an alias of the tuple), its first tokens
+/// spanned at the first argument type and its last at the last: the compiler underlines from
+/// one to the other, so an error about an argument type (its message names the type) points
+/// at that type when there is one argument, and at the arguments when there are several.
+fn args_type(func: &ParallelFn) -> TokenStream {
+    let types = &func.types;
+    let (Some(first), Some(last)) = (types.first(), types.last()) else {
+        return quote! { () };
+    };
+    let first = syn::spanned::Spanned::span(first);
+    let last = syn::spanned::Spanned::span(last);
+    let open = quote_spanned! {first=> ::parallel::__private::processes::Arguments< };
+    let close = quote_spanned! {last=> > };
+    quote! { #open (#(#types,)*) #close }
 }
 
 /// `name#fn(T0, T1) -> R`: the function's name and signature, so that a worker never runs a
@@ -217,18 +234,17 @@ fn registrations(settings: &Settings, func: &ParallelFn, pool: &TokenStream) -> 
 /// the call site, under the call site's location, and mapped on a pool of the call site's
 /// own. A path may name any function, a `#[parallel]` one included (whose original body the
 /// worker then runs, found in the registry).
-pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<usize>) -> TokenStream {
+pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<&Count>) -> TokenStream {
     let workers = parts::count(workers);
     let retries = retries(settings);
     let pool = RemotePool {
         ty: quote! { ::parallel::ProcessPool },
         make: quote! {
-            ::parallel::__private::processes::process_pool(
-                #workers,
-                ::core::option::Option::None,
-                ::core::option::Option::None,
-                #retries,
-            )
+            ::parallel::__private::processes::process_pool(::parallel::__private::processes::PoolSettings {
+                workers: #workers,
+                retries: #retries,
+                ..::parallel::__private::processes::PoolSettings::DEFAULT
+            })
         },
     };
     remote_pmap(input, settings, &pool)

@@ -21,27 +21,53 @@ pub use crate::process_pool::{
 /// input or output that could not be encoded.
 pub type Reply = Result<Vec<u8>, String>;
 
+/// The settings of the pool of a `#[parallel(processes ..)]` function or a
+/// `pmap!(..; processes ..)` call site: what the attribute's options set, `None` for the
+/// builder's default.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// `processes = N`.
+    pub workers: Option<usize>,
+    /// `initializer = PATH`: its registered name.
+    pub initializer: Option<&'static str>,
+    /// `max_tasks_per_child = N`.
+    pub max_tasks_per_child: Option<usize>,
+    /// `max_frame = BYTES`.
+    pub max_frame: Option<usize>,
+    /// `retries = N`.
+    pub retries: u32,
+}
+
+impl PoolSettings {
+    /// No option given.
+    pub const DEFAULT: Self = Self {
+        workers: None,
+        initializer: None,
+        max_tasks_per_child: None,
+        max_frame: None,
+        retries: 0,
+    };
+}
+
 /// Starts the pool of a `#[parallel(processes ..)]` function or a `pmap!(..; processes ..)`
 /// call site.
 ///
 /// # Panics
 ///
 /// If the settings are refused (none are: counts were checked at compile time).
-pub fn process_pool(
-    workers: Option<usize>,
-    initializer: Option<&'static str>,
-    max_tasks_per_child: Option<usize>,
-    retries: u32,
-) -> ProcessPool {
-    let mut builder = ProcessPool::builder().retries(retries);
-    if let Some(workers) = workers {
+pub fn process_pool(settings: PoolSettings) -> ProcessPool {
+    let mut builder = ProcessPool::builder().retries(settings.retries);
+    if let Some(workers) = settings.workers {
         builder = builder.workers(workers);
     }
-    if let Some(name) = initializer {
+    if let Some(name) = settings.initializer {
         builder = builder.initializer_named(name);
     }
-    if let Some(tasks) = max_tasks_per_child {
+    if let Some(tasks) = settings.max_tasks_per_child {
         builder = builder.max_tasks_per_child(tasks);
+    }
+    if let Some(bytes) = settings.max_frame {
+        builder = builder.max_frame(bytes);
     }
     builder
         .build()
@@ -53,12 +79,23 @@ pub fn process_pool(
 /// must be serializable, so a type that is not is reported once, here.
 pub trait Signature {
     /// The argument tuple.
-    type Args: ProcessArguments;
+    type Args: ArgumentTuple;
     /// The result.
     type Output: ProcessResult;
     /// The name workers find the function by: `module::path::name#fn(T0) -> R`.
     const NAME: &'static str;
 }
+
+/// What [`Signature::Args`] is bound by: the [`ProcessArguments`] of a tuple. A trait with
+/// one impl, so that an argument that cannot travel is reported as that (its type named),
+/// without a list of the tuples that do.
+pub trait ArgumentTuple: ProcessArguments {}
+
+impl<T: ProcessArguments> ArgumentTuple for T {}
+
+/// The argument tuple `T` of a [`Signature`]: an alias, so that the expansion can span its
+/// tokens over the argument types (an error about one then points at the arguments).
+pub type Arguments<T> = T;
 
 /// A pool that runs registered functions: a [`ProcessPool`], or with the `mpi` feature an
 /// `MpiPool`, whose worker ranks run the same functions. What the expansions of
@@ -136,7 +173,10 @@ impl<Args: Send + 'static, T: Send + 'static, P: Enqueue> ProcessFn<Args, T, P> 
 }
 
 /// Every non-generic `#[parallel(processes)]` function is a [`RemoteFn`]: its item type is
-/// registered, with its name (see `registry`).
+/// registered, with its name (see `registry`). `do_not_recommend`: what else is given (a
+/// closure, a plain function) is reported as not being a `RemoteFn`, with its hint, rather
+/// than as a mismatch of this impl's bounds.
+#[diagnostic::do_not_recommend]
 impl<F, Args, T> RemoteFn<Args> for F
 where
     F: Remote<Args, Output = Future<T>> + Copy + Send + Sync + 'static,
@@ -232,7 +272,7 @@ pub fn pmap<'a, F, Args, I, P>(
     name: &'static str,
     pool: &'a P,
     items: I,
-    options: super::pmap::MapOptions,
+    options: super::pmap::MapOptions<'_>,
 ) -> Map<'a, I, <F::Output as RemoteOutput<F, Args>>::Value>
 where
     F: Remote<Args>,
