@@ -19,7 +19,7 @@ use crate::arity::arities;
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot travel to a worker process",
-    label = "this type must be serializable and own its data",
+    label = "`{Self}` must be serializable and own its data",
     note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them), and take owned values"
 )]
 pub trait ProcessArgument: Sized {
