@@ -302,7 +302,8 @@ pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) 
             call: ::parallel::__private::processes::Call,
             input: &[u8],
         ) -> ::parallel::__private::processes::Reply {
-            ::parallel::__private::processes::invoke_path::<_, (#(#shape,)*)>(#function, call, input)
+            use ::parallel::__private::processes::{Invoke as _, Unreachable as _};
+            (&::parallel::__private::processes::entry::<_, (#(#shape,)*)>(#function)).invoke(call, input)
         }
         #registration
         static __PARALLEL_POOL: ::parallel::__private::LazyLock<#ty> =

@@ -2,6 +2,8 @@
 //! pool, the one place that checks that a function's arguments and result can cross to a
 //! worker process ([`Signature`]), its submission and its worker-side entry point.
 
+use std::cell::Cell;
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use super::registry;
@@ -265,6 +267,58 @@ where
     <F::Output as RemoteOutput<F, Args>>::invoke(func, call, input)
 }
 
+/// The worker side of `pmap!(f, ..; processes)`, waiting for the dispatch between
+/// [`Invoke`] (the function's types can travel: the real entry point) and [`Unreachable`]
+/// (they cannot). The expansion calls `(&entry::<_, Args>(f)).invoke(call, input)`: method
+/// resolution tries `Invoke`, whose receiver needs no auto-reference, first. A function whose
+/// types cannot travel is reported once, where the map is written (the caller's side checks
+/// the same types); without the fallback, the worker's entry point, a function of its own,
+/// would report it a second time.
+pub struct Entry<F, Args> {
+    func: Cell<Option<F>>,
+    args: PhantomData<fn(Args)>,
+}
+
+/// The function of `pmap!(f, ..; processes)`, for the worker's dispatch.
+pub fn entry<F: Remote<Args>, Args>(func: F) -> Entry<F, Args> {
+    Entry {
+        func: Cell::new(Some(func)),
+        args: PhantomData,
+    }
+}
+
+/// The worker's entry point of a function whose types can travel.
+pub trait Invoke {
+    /// Runs the function as asked by `call` on encoded `input`.
+    fn invoke(&self, call: Call, input: &[u8]) -> Reply;
+}
+
+// The same bounds as `invoke_path`'s, and no more: the fallback is chosen only where they do
+// not hold, which the map's own call then reports.
+impl<F, Args> Invoke for Entry<F, Args>
+where
+    F: Remote<Args>,
+    F::Output: RemoteOutput<F, Args>,
+{
+    fn invoke(&self, call: Call, input: &[u8]) -> Reply {
+        let func = self.func.take().expect("a worker's entry runs once");
+        invoke_path::<F, Args>(func, call, input)
+    }
+}
+
+/// The fallback of [`Invoke`], for a function whose types cannot travel: never runs, since
+/// the map's own call fails to compile then.
+pub trait Unreachable {
+    /// Never called.
+    fn invoke(&self, call: Call, input: &[u8]) -> Reply;
+}
+
+impl<F, Args> Unreachable for &Entry<F, Args> {
+    fn invoke(&self, _call: Call, _input: &[u8]) -> Reply {
+        Err("a function whose types cannot travel was mapped in processes".to_owned())
+    }
+}
+
 /// `pmap!(f, items; processes ..)` (or `mpi`) for a function path or closure registered at
 /// the call site as `name`, on the call site's `pool`; `f` only gives the types.
 pub fn pmap<'a, F, Args, I, P>(
@@ -277,7 +331,7 @@ pub fn pmap<'a, F, Args, I, P>(
 where
     F: Remote<Args>,
     F::Output: RemoteOutput<F, Args>,
-    Args: ProcessArguments,
+    Args: ArgumentTuple,
     I: Iterator,
     I::Item: ProcessItem<Args> + 'a,
     P: RemotePool,
