@@ -253,9 +253,7 @@ pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<&Count>) -
 /// `pmap!` of a function run elsewhere (worker processes, MPI ranks), on a `pool` of the
 /// call site's own.
 pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) -> TokenStream {
-    let iterables = &input.iterables;
-    let arity = iterables.len();
-    let zip = format_ident!("zip{}", arity);
+    let arity = input.iterables.len();
     let shape: Vec<TokenStream> = (0..arity).map(|_| quote! { _ }).collect();
     // `function` is what the worker calls; `types_of` is what gives the caller's side its
     // types (for a closure, the closure itself: the worker's copy hides its result type).
@@ -286,6 +284,7 @@ pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) 
         ),
     };
     let options = parts::map_options(settings);
+    let map = remote_map_call(input, &types_of, &shape, &options);
     let RemotePool { ty, make } = pool;
     let registration = parts::register(
         &[],
@@ -308,6 +307,23 @@ pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) 
         #registration
         static __PARALLEL_POOL: ::parallel::__private::LazyLock<#ty> =
             ::parallel::__private::LazyLock::new(|| #make);
+        #map
+    }}
+}
+
+/// The call of the runtime's `pmap` for `pmap!(..; processes)`, spanned on the function: a
+/// type that cannot travel is reported once, there (the call's bounds on the arguments, the
+/// items and the result then share one span, where the compiler keeps one error of each).
+fn remote_map_call(
+    input: &Pmap,
+    types_of: &TokenStream,
+    shape: &[TokenStream],
+    options: &TokenStream,
+) -> TokenStream {
+    let iterables = &input.iterables;
+    let span = input.func_span;
+    let zip = format_ident!("zip{}", iterables.len(), span = span);
+    quote_spanned! {span=>
         ::parallel::__private::processes::pmap::<_, (#(#shape,)*), _, _>(
             #types_of,
             __PARALLEL_NAME,
@@ -315,5 +331,5 @@ pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) 
             ::parallel::__private::pmap::#zip(#(#iterables),*),
             #options,
         )
-    }}
+    }
 }

@@ -210,6 +210,11 @@ impl<Args, T> Remote<Args> for Body<Args, T> {
 /// What a function given to `pmap!(..; processes)` by path returns, and how a worker runs
 /// it: a value that crosses as it is, or the future of a `#[parallel]` function, whose
 /// registered original body the worker runs instead.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot come back from a worker process",
+    label = "`{Self}` must be serializable and own its data",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them)"
+)]
 pub trait RemoteOutput<F, Args> {
     /// What travels back.
     type Value: ProcessResult;
@@ -217,6 +222,8 @@ pub trait RemoteOutput<F, Args> {
     fn invoke(func: F, call: Call, input: &[u8]) -> Reply;
 }
 
+// `do_not_recommend`: a result that cannot travel is reported with this trait's message.
+#[diagnostic::do_not_recommend]
 impl<F, Args, R> RemoteOutput<F, Args> for R
 where
     F: Remote<Args, Output = R>,
@@ -230,6 +237,8 @@ where
     }
 }
 
+// `do_not_recommend` too, so that an error about a plain result does not list this impl.
+#[diagnostic::do_not_recommend]
 impl<F, Args, T> RemoteOutput<F, Args> for Future<T>
 where
     F: 'static,
