@@ -17,9 +17,9 @@ type Result<T> = syn::Result<T>;
 pub(crate) enum Count {
     /// `threads = 4`.
     Literal(usize),
-    /// `threads = WORKERS`: the expression, and the message of the compile-time assertion that
-    /// it is not 0.
-    Const(Expr, String),
+    /// `threads = WORKERS`: the expression, the message of the compile-time assertion that it
+    /// is not 0, and the word that set it.
+    Const(Expr, String, Ident),
 }
 
 /// A whole number of at least 1, as in `threads = 4` or `threads = WORKERS` (a constant
@@ -71,6 +71,7 @@ pub(crate) fn count(key: &Ident, value: &Option<Expr>, what: &str) -> Result<Opt
                 format!("`{key} = {text}` is 0: {zero}")
                     .replace('{', "{{")
                     .replace('}', "}}"),
+                key.clone(),
             )))
         }
     }

@@ -166,34 +166,99 @@ pub(crate) fn timeout(settings: &Settings) -> TokenStream {
     }
 }
 
-/// `Some(count)` or `None`.
-pub(crate) fn count(count: Option<&Count>) -> TokenStream {
+/// `Some(count)` or `None`; `owner` as for `count_value`.
+pub(crate) fn count(count: Option<&Count>, owner: Option<&syn::Ident>) -> TokenStream {
     match count {
         Some(count) => {
-            let count = count_value(count);
+            let count = count_value(count, owner);
             quote! { ::core::option::Option::Some(#count) }
         }
         None => quote! { ::core::option::Option::None },
     }
 }
 
-/// A count as a `usize` expression: the literal, or the constant expression evaluated in a
-/// `const`, and an assertion in a `const _` that refuses 0 at compile time (spanned on the
-/// expression, so the error points there). A `const` item is evaluated whether or not its
-/// code ever runs; the assertion is apart from the value so that nothing uses a failed
-/// constant (which would add a note).
-pub(crate) fn count_value(count: &Count) -> TokenStream {
+/// The name of the `const` that holds a count given as a constant expression, after its
+/// word: `__PARALLEL_THREADS`.
+fn count_const(key: &syn::Ident) -> syn::Ident {
+    let name = format!("__PARALLEL_{}", key.to_string().to_uppercase());
+    syn::Ident::new(&name, key.span())
+}
+
+/// A count as a `usize` expression: the literal, or the `const` that `count_items` declares
+/// for the constant expression. `owner` is the function whose companion holds the constants
+/// (`name::__PARALLEL_THREADS`); `None` in a `pmap!`, whose block holds them.
+pub(crate) fn count_value(count: &Count, owner: Option<&syn::Ident>) -> TokenStream {
     match count {
         Count::Literal(count) => quote! { #count },
-        Count::Const(expr, message) => {
-            let span = syn::spanned::Spanned::span(expr);
-            quote_spanned! {span=> {
-                const __PARALLEL_COUNT: usize = #expr;
-                const _: () = ::core::assert!(__PARALLEL_COUNT > 0, #message);
-                __PARALLEL_COUNT
-            }}
+        Count::Const(_, _, key) => {
+            let name = count_const(key);
+            match owner {
+                Some(owner) => quote! { #owner::#name },
+                None => quote! { #name },
+            }
         }
     }
+}
+
+/// The counts of `settings` that are constant expressions.
+fn const_counts(settings: &Settings) -> impl Iterator<Item = (&syn::Expr, &String, &syn::Ident)> {
+    [
+        settings
+            .threads
+            .as_ref()
+            .and_then(|count| count.value.as_ref()),
+        settings
+            .processes
+            .as_ref()
+            .and_then(|count| count.value.as_ref()),
+        settings
+            .max_tasks_per_child
+            .as_ref()
+            .map(|count| &count.value),
+        settings.max_frame.as_ref().map(|count| &count.value),
+        settings.chunksize.as_ref().map(|count| &count.value),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|count| match count {
+        Count::Const(expr, message, key) => Some((expr, message, key)),
+        Count::Literal(_) => None,
+    })
+}
+
+/// `const __PARALLEL_THREADS: usize = EXPR;` for each count given as a constant expression:
+/// spanned on the expression, so that a type other than `usize`, or an expression that is
+/// not constant, is reported there, once. `associated` for a function's companion.
+pub(crate) fn count_items(settings: &Settings, associated: bool) -> TokenStream {
+    const_counts(settings)
+        .map(|(expr, _, key)| {
+            let name = count_const(key);
+            let span = syn::spanned::Spanned::span(expr);
+            let ty = quote_spanned! {span=> usize };
+            let hidden = associated.then(|| quote! { #[doc(hidden)] });
+            quote! { #hidden const #name: #ty = #expr; }
+        })
+        .collect()
+}
+
+/// For each count given as a constant expression, a `const _` whose assertion refuses 0 when
+/// the compiler evaluates it (a `const` item is evaluated whether or not the code using the
+/// count ever runs), spanned on the expression so that the error points there. `owner` is
+/// the function whose companion holds the constants (`None` in a `pmap!` block). Emitted
+/// beside the function or at the start of the block, so the error names no generated item.
+pub(crate) fn count_checks(settings: &Settings, owner: Option<&syn::Ident>) -> Vec<TokenStream> {
+    const_counts(settings)
+        .map(|(expr, message, key)| {
+            let path = count_value(
+                &Count::Const(expr.clone(), message.clone(), key.clone()),
+                owner,
+            );
+            let span = syn::spanned::Spanned::span(expr);
+            quote_spanned! {span=>
+                const _: () = ::core::assert!(#path > 0, #message);
+            }
+        })
+        .collect()
 }
 
 /// `MapOptions::new().chunksize(..).ordered(..).timeout(..)`, and `.pool(..)` for
@@ -201,7 +266,7 @@ pub(crate) fn count_value(count: &Count) -> TokenStream {
 pub(crate) fn map_options(settings: &Settings) -> TokenStream {
     let mut tokens = quote! { ::parallel::__private::pmap::MapOptions::new() };
     if let Some(size) = &settings.chunksize {
-        let size = count_value(&size.value);
+        let size = count_value(&size.value, None);
         tokens.extend(quote! { .chunksize(#size) });
     }
     if let Some(ordered) = &settings.ordered {
@@ -219,7 +284,7 @@ pub(crate) fn map_options(settings: &Settings) -> TokenStream {
         tokens.extend(quote! { .pool(#given) });
     }
     if let Some(threads) = &settings.threads {
-        let workers = count(threads.value.as_ref());
+        let workers = count(threads.value.as_ref(), None);
         tokens.extend(quote! {
             .pool({
                 static POOL: ::parallel::__private::LazyLock<::parallel::ThreadPool> =

@@ -33,14 +33,16 @@ pub(crate) fn attribute(
     workers: Option<&Count>,
     func: &ParallelFn,
 ) -> TokenStream {
-    let workers = parts::count(workers);
+    let owner = Some(func.name());
+    let workers = parts::count(workers, owner);
     let tasks = parts::count(
         settings
             .max_tasks_per_child
             .as_ref()
             .map(|tasks| &tasks.value),
+        owner,
     );
-    let max_frame = parts::count(settings.max_frame.as_ref().map(|bytes| &bytes.value));
+    let max_frame = parts::count(settings.max_frame.as_ref().map(|bytes| &bytes.value), owner);
     let retries = retries(settings);
     let initializer = initializer(settings, func);
     let pool = RemotePool {
@@ -83,6 +85,7 @@ pub(super) fn remote_attribute(
         quote! { ::parallel::__private::processes::submit::<#name, _>(#name::__pool(), #timeout, (#(#names,)*)) },
     );
     let mut items = pool_fn(func, pool);
+    items.extend(parts::count_items(settings, true));
     items.extend(parts::batch_and_call(func));
     items.extend(entry_points(settings, func));
     let companion = parts::companion(func, items);
@@ -235,7 +238,7 @@ fn registrations(settings: &Settings, func: &ParallelFn, pool: &TokenStream) -> 
 /// own. A path may name any function, a `#[parallel]` one included (whose original body the
 /// worker then runs, found in the registry).
 pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<&Count>) -> TokenStream {
-    let workers = parts::count(workers);
+    let workers = parts::count(workers, None);
     let retries = retries(settings);
     let pool = RemotePool {
         ty: quote! { ::parallel::ProcessPool },

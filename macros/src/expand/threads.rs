@@ -25,6 +25,7 @@ pub(crate) fn attribute(
 
         #public
     };
+    items.extend(parts::count_items(settings, true));
     let mut registration = TokenStream::new();
     if !func.generic {
         items.extend(parts::batch_and_call(func));
@@ -60,7 +61,7 @@ fn pool(settings: &Settings, backend: &Backend<'_>, func: &ParallelFn) -> TokenS
         Backend::Declared(path) => {
             return quote! { ::parallel::__private::threads::pool_of(&#path) }
         }
-        Backend::Threads(workers) => parts::count(*workers),
+        Backend::Threads(workers) => parts::count(*workers, Some(func.name())),
         // `scope` and `pool = expression` are no attribute settings: only `pmap!` has
         // `Scoped` and `Given`.
         Backend::DefaultPool
