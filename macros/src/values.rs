@@ -19,7 +19,7 @@ pub(crate) enum Count {
     Literal(usize),
     /// `threads = WORKERS`: the expression, the message of the compile-time assertion that it
     /// is not 0, and the word that set it.
-    Const(Expr, String, Ident),
+    Const(Box<Expr>, String, Ident),
 }
 
 /// A whole number of at least 1, as in `threads = 4` or `threads = WORKERS` (a constant
@@ -66,7 +66,7 @@ pub(crate) fn count(key: &Ident, value: &Option<Expr>, what: &str) -> Result<Opt
         _ => {
             let text = quote::ToTokens::to_token_stream(value).to_string();
             Ok(Some(Count::Const(
-                value.clone(),
+                Box::new(value.clone()),
                 // A literal `assert!` message is a format string: braces are doubled.
                 format!("`{key} = {text}` is 0: {zero}")
                     .replace('{', "{{")

@@ -221,7 +221,7 @@ fn const_counts(settings: &Settings) -> impl Iterator<Item = (&syn::Expr, &Strin
     .into_iter()
     .flatten()
     .filter_map(|count| match count {
-        Count::Const(expr, message, key) => Some((expr, message, key)),
+        Count::Const(expr, message, key) => Some((&**expr, message, key)),
         Count::Literal(_) => None,
     })
 }
@@ -250,7 +250,7 @@ pub(crate) fn count_checks(settings: &Settings, owner: Option<&syn::Ident>) -> V
     const_counts(settings)
         .map(|(expr, message, key)| {
             let path = count_value(
-                &Count::Const(expr.clone(), message.clone(), key.clone()),
+                &Count::Const(Box::new(expr.clone()), message.clone(), key.clone()),
                 owner,
             );
             let span = syn::spanned::Spanned::span(expr);
