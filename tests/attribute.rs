@@ -224,3 +224,49 @@ fn futures_can_be_awaited() {
     let value = futures::executor::block_on(async { add(20, 22).await });
     assert_eq!(value, Ok(42));
 }
+
+/// Counts may be constant expressions, evaluated at compile time.
+const WORKERS: usize = 3;
+const CORES: usize = 2;
+
+#[parallel(threads = WORKERS)]
+fn on_const_threads() -> String {
+    thread_name()
+}
+
+#[parallel(threads = 2 * CORES)]
+fn on_computed_threads() -> String {
+    thread_name()
+}
+
+#[test]
+fn threads_take_a_constant_expression() {
+    assert_eq!(on_const_threads::pool().workers(), WORKERS);
+    assert_eq!(on_computed_threads::pool().workers(), 2 * CORES);
+    assert!(on_const_threads()
+        .result()
+        .unwrap()
+        .starts_with("on_const_threads-"));
+    assert!(on_computed_threads()
+        .result()
+        .unwrap()
+        .starts_with("on_computed_threads-"));
+}
+
+#[parallel(threads = 2)]
+fn until_shut_down() -> u8 {
+    7
+}
+
+#[test]
+fn the_pool_of_a_function_can_be_reached() {
+    assert_eq!(until_shut_down::pool().workers(), 2);
+    assert!(std::ptr::eq(
+        on_default_pool::pool(),
+        parallel::default_pool()
+    ));
+    assert!(std::ptr::eq(fetch::pool(), &*IO));
+    assert_eq!(until_shut_down().result(), Ok(7));
+    until_shut_down::pool().shutdown(true, false);
+    assert!(until_shut_down().result().unwrap_err().is_shut_down());
+}

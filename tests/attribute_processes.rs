@@ -108,3 +108,71 @@ fn futures_of_process_calls_can_be_awaited() {
     let text = futures::executor::block_on(async { shout("hi".into()).await });
     assert_eq!(text.unwrap(), "HI");
 }
+
+/// Counts may be constant expressions, evaluated at compile time.
+const WORKERS: usize = 1;
+
+#[parallel(processes = WORKERS + 1)]
+fn computed_workers(x: u64) -> u64 {
+    x + 1
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn processes_take_a_constant_expression() {
+    assert_eq!(computed_workers::pool().workers(), WORKERS + 1);
+    assert_eq!(computed_workers(1).result(), Ok(2));
+}
+
+#[parallel(processes = 1)]
+fn until_pool_shut_down(x: u64) -> u64 {
+    x * 2
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn the_process_pool_of_a_function_can_be_reached_and_shut_down() {
+    let pool: &'static ProcessPool = until_pool_shut_down::pool();
+    assert_eq!(pool.workers(), 1);
+    assert_eq!(until_pool_shut_down(21).result(), Ok(42));
+    assert_eq!(pool.submit(until_pool_shut_down, (4,)).result(), Ok(8));
+    pool.shutdown(true, false);
+    assert!(pool.is_shut_down());
+    assert!(until_pool_shut_down(1).result().unwrap_err().is_shut_down());
+}
+
+/// A frame of at most 1 KiB on this function's channel.
+#[parallel(processes = 1, max_frame = 1 << 10)]
+fn byte_count(bytes: Vec<u8>) -> usize {
+    bytes.len()
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
+fn max_frame_bounds_what_crosses_to_the_workers() {
+    assert_eq!(byte_count(vec![0; 100]).result(), Ok(100));
+    let error = byte_count(vec![0; 4096]).result().unwrap_err();
+    assert!(error.is_codec(), "{error}");
+    assert_eq!(byte_count(vec![1; 10]).result(), Ok(10), "the pool goes on");
+}
+
+#[parallel(processes = 1)]
+fn where_it_ran(x: u32) -> (u32, u32) {
+    (x, std::process::id())
+}
+
+/// `pmap!(process_fn, ..; threads = N)` runs the function's body on threads of this process:
+/// the options choose where a map runs (the way to run a process function locally).
+#[test]
+#[cfg_attr(miri, ignore)]
+fn pmap_with_threads_runs_a_process_function_in_this_process() {
+    let local: Vec<(u32, u32)> = pmap!(where_it_ran, 0..4; threads = 2)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        local,
+        (0..4).map(|x| (x, std::process::id())).collect::<Vec<_>>()
+    );
+    let remote: Vec<(u32, u32)> = pmap!(where_it_ran, 0..4).map(Result::unwrap).collect();
+    assert!(remote.iter().all(|&(_, pid)| pid != std::process::id()));
+}

@@ -221,3 +221,63 @@ fn pmap_collects_into_a_vec() {
     let sums = pmap!(|a: u32, b: u32| a + b, 0..5, 10..15; chunksize = 2).collect_vec();
     assert_eq!(sums, Ok(vec![10, 12, 14, 16, 18]));
 }
+
+#[test]
+fn pool_option_runs_on_a_given_thread_pool() {
+    use parallel::ThreadPool;
+    use std::sync::LazyLock;
+    static SHARED: LazyLock<ThreadPool> = LazyLock::new(|| {
+        ThreadPool::builder()
+            .workers(2)
+            .name_prefix("shared")
+            .build()
+            .unwrap()
+    });
+    // A static, a local pool and a reference to one; a closure, a plain function and a
+    // `#[parallel]` function (whose body then runs on the given pool, not its own).
+    let names: Vec<String> = pmap!(|_: u8| thread_name(), 0..8; pool = SHARED)
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        names.iter().all(|name| name.starts_with("shared-")),
+        "{names:?}"
+    );
+    let local = ThreadPool::builder()
+        .workers(1)
+        .name_prefix("local")
+        .build()
+        .unwrap();
+    let on_local: Vec<(u32, String)> = pmap!(plain_where_is, 0..3; pool = local)
+        .map(Result::unwrap)
+        .collect();
+    assert!(on_local.iter().all(|(_, name)| name.starts_with("local-")));
+    let given = &local;
+    let parallel_fn: Vec<(u32, String)> = pmap!(where_is, 0..3; pool = given, chunksize = 1)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        parallel_fn
+            .iter()
+            .map(|(item, _)| *item)
+            .collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
+    assert!(parallel_fn
+        .iter()
+        .all(|(_, name)| name.starts_with("local-")));
+}
+
+#[test]
+fn counts_take_constant_expressions() {
+    const WORKERS: usize = 2;
+    const CHUNK: usize = 3;
+    let names: Vec<String> =
+        pmap!(|_: u8| thread_name(), 0..12; threads = WORKERS, chunksize = CHUNK * 2)
+            .map(Result::unwrap)
+            .collect();
+    assert_eq!(names.len(), 12);
+    assert!(
+        names.iter().all(|name| name.starts_with("pmap-")),
+        "{names:?}"
+    );
+}

@@ -37,9 +37,9 @@ use proc_macro::TokenStream;
 /// |---|---|
 /// | (none) | run on the process-wide default thread pool ([`default_pool`](../parallel/fn.default_pool.html)) |
 /// | `threads` | a thread pool of the function's own, with the default number of workers, started on the first call and kept for the program |
-/// | `threads = N` | the same with `N` workers |
+/// | `threads = N` | the same with `N` workers: a literal or a constant expression of type `usize` (`WORKERS`, `2 * CORES`), evaluated at compile time, where 0 is refused |
 /// | `processes` | a pool of worker processes of the function's own (as many as the machine's available parallelism), started on the first call: for CPU-bound work |
-/// | `processes = N` | the same with `N` worker processes |
+/// | `processes = N` | the same with `N` worker processes (a constant expression, as for `threads = N`) |
 /// | `mpi` | the worker ranks of the MPI job the program runs in (feature `mpi`): run it as `mpirun -n N ./app`, rank 0 runs `main` and the other ranks serve, with nothing to set up; without a launcher, local worker processes (see [`MpiPool`](../parallel/struct.MpiPool.html)) |
 /// | `pool = PATH` | a thread pool the program declared, shared by several functions |
 /// | `name = "prefix"` | the worker thread name prefix of the function's own thread pool (default: the function's name) |
@@ -47,8 +47,9 @@ use proc_macro::TokenStream;
 /// | `initializer = PATH` | a `fn()` run once in each worker of the function's own pool before its first task (with `mpi`, once on every worker rank); in processes and ranks, if it panics the pool is broken and every call fails with `Broken` |
 /// | `max_tasks_per_child = N` | processes: replace a worker with a fresh process after `N` tasks |
 /// | `retries = N` | processes: run a call again, in a new worker, when its worker dies (not when it panics or times out), up to `N` more times |
+/// | `max_frame = BYTES` | processes: the largest encoded argument tuple or result that crosses to or from a worker (default 1 GiB); a larger one fails its call with `Codec` (a constant expression, as for `threads = N`) |
 ///
-/// `threads = N`:
+/// `threads = N`, with a literal or a constant expression:
 ///
 /// ```
 /// # use parallel::parallel;
@@ -57,6 +58,12 @@ use proc_macro::TokenStream;
 ///     std::thread::current().name().unwrap().to_owned()
 /// }
 /// assert!(where_am_i().result().unwrap().starts_with("where_am_i-"));
+///
+/// const CORES: usize = 2;
+///
+/// #[parallel(threads = 2 * CORES)]
+/// fn crunch(x: u64) -> u64 { x * x }
+/// assert_eq!(crunch::pool().workers(), 4);
 /// ```
 ///
 /// `pool = PATH`, `name` and `initializer`:
@@ -119,6 +126,22 @@ use proc_macro::TokenStream;
 /// fn where_runs() -> u32 { std::process::id() }
 /// ```
 ///
+/// `max_frame`, and the pool of a process function, reached to read its size or shut it down:
+///
+/// ```
+/// # use parallel::parallel;
+/// #[parallel(processes = 1, max_frame = 1 << 20)]
+/// fn total(bytes: Vec<u8>) -> u64 { bytes.iter().map(|&b| u64::from(b)).sum() }
+///
+/// assert_eq!(total(vec![1; 1000]).result(), Ok(1000));
+/// assert!(total(vec![1; 2 << 20]).result().unwrap_err().is_codec(), "over a MiB");
+///
+/// let pool: &'static parallel::ProcessPool = total::pool();
+/// assert_eq!(pool.workers(), 1);
+/// pool.shutdown(true, false); // its workers exit; later calls fail with `ShutDown`
+/// assert!(total(vec![]).result().unwrap_err().is_shut_down());
+/// ```
+///
 /// `mpi` (feature `mpi`): the function runs on the worker ranks of an MPI job, as it would in
 /// worker processes (arguments and results through serde, the same checks at compile time).
 /// Start the program with a launcher; rank 0 runs `main`, the other ranks become workers
@@ -144,6 +167,9 @@ use proc_macro::TokenStream;
 ///   submits the call; it is usable wherever a function is (`.map(name)`, a `fn` pointer),
 ///   and rustdoc shows it so;
 /// - `name::sync(args)` is the original function, run on the calling thread;
+/// - `name::pool()` is the pool it runs on (`&'static ThreadPool`, `&'static ProcessPool`, or
+///   with `mpi` `&'static MpiPool`): its own, started by the first call of either, a declared
+///   one, or the default pool; to read its size or shut it down;
 /// - [`pmap!(name, items)`](macro@pmap) runs the original over `items` in batches, on the
 ///   function's own pool (it finds the pool by the function's type, registered at compile
 ///   time, once per call: nothing per item);
@@ -201,6 +227,16 @@ use proc_macro::TokenStream;
 /// ```compile_fail
 /// # use parallel::parallel;
 /// #[parallel(threads = 2, pool = POOL)] // pick one of `threads` or `pool`
+/// fn f() {}
+/// ```
+///
+/// A constant expression that is 0 is refused when the compiler evaluates it:
+///
+/// ```compile_fail
+/// # use parallel::parallel;
+/// const WORKERS: usize = 0;
+///
+/// #[parallel(threads = WORKERS)] // `threads = WORKERS` is 0: a pool with no workers never runs anything
 /// fn f() {}
 /// ```
 ///
@@ -294,17 +330,24 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `f` may be a path to a function, a closure (it must be `'static`: `move` what it
 /// captures), or a `#[parallel]` function. A `#[parallel]` function runs on its own pool
 /// (threads or processes); anything else on the default pool, unless `threads = N` or
-/// `processes` gives the call site a pool of its own.
+/// `processes` gives the call site a pool of its own, or `pool = P` names one.
+///
+/// The options choose where the map runs, for a `#[parallel]` function too: with
+/// `threads = N` or `pool = P`, a `#[parallel(processes)]` function's original body runs on
+/// those threads, in this process (the way to run it locally: to debug it, or when its items
+/// are cheaper to share than to send); with `processes`, any function runs in worker
+/// processes of the call site's own.
 ///
 /// # Options
 ///
 /// | option | meaning |
 /// |---|---|
-/// | `threads = N` | run on a pool of `N` threads of this call site's own (started once, kept for the program) |
+/// | `threads = N` | run on a pool of `N` threads of this call site's own (started once, kept for the program); `N` a literal or a constant expression of type `usize` |
+/// | `pool = P` | run on the thread pool `P`: a `ThreadPool`, a reference to one, or a `static` `LazyLock<ThreadPool>`; the map borrows it |
 /// | `processes` / `processes = N` | run in worker processes of this call site's own (default: available parallelism); `f` must be a function path or a closure whose arguments are typed and which captures nothing |
 /// | `mpi` | run on the worker ranks of the MPI job the program runs in (feature `mpi`; `mpirun -n N ./app`), or without a launcher in local worker processes; `f` as for `processes` |
 /// | `scope = s` | run on the pool of the scope `s` (see `parallel::scope`): `f` and the items may borrow; one slice, vector, array or range is read in place |
-/// | `chunksize = N` | `N` items per task; by default batches are sized from the measured cost of items |
+/// | `chunksize = N` | `N` items per task (a constant expression, as for `threads = N`); by default batches are sized from the measured cost of items |
 /// | `ordered = false` | yield in completion order (Python's `imap_unordered`) |
 /// | `timeout = "5s"` | a deadline for the whole map, counted from the `pmap!` call: an item not done by then yields `TimedOut` and the map ends |
 /// | `progress` | a progress bar on stderr, counting items, drawn only when stderr is a terminal (feature `progress`) |
@@ -330,6 +373,24 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     .collect();
 /// done.sort();
 /// assert_eq!(done, (0..100).map(|x| x * 2).collect::<Vec<_>>());
+/// ```
+///
+/// On a pool of the program's, and a process function run on threads here:
+///
+/// ```
+/// use parallel::{parallel, pmap, ThreadPool};
+///
+/// let pool = ThreadPool::builder().workers(2).name_prefix("mine").build().unwrap();
+/// let names: Vec<String> = pmap!(|_: u8| std::thread::current().name().unwrap().to_owned(), 0..4; pool = pool)
+///     .map(Result::unwrap)
+///     .collect();
+/// assert!(names.iter().all(|name| name.starts_with("mine-")));
+///
+/// #[parallel(processes = 1)]
+/// fn pid(_: u8) -> u32 { std::process::id() }
+///
+/// let here: Vec<u32> = pmap!(pid, 0..4; threads = 2).map(Result::unwrap).collect();
+/// assert!(here.iter().all(|&pid| pid == std::process::id()), "its body ran on threads here");
 /// ```
 ///
 /// In processes:
@@ -374,6 +435,12 @@ pub fn parallel(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # use parallel::pmap;
 /// let _ = pmap!(|x: u8| x, 0..10; chunks = 4); // unknown `pmap!` option `chunks`
 /// ```
+///
+/// ```compile_fail
+/// # use parallel::pmap;
+/// let pool = parallel::ProcessPool::new();
+/// let _ = pmap!(|x: u8| x, 0..10; pool = pool); // `ProcessPool` is not a thread pool that `pmap!(..; pool = ..)` can run on
+/// ```
 #[proc_macro]
 pub fn pmap(input: TokenStream) -> TokenStream {
     pmap_macro(input.into()).into()
@@ -390,7 +457,7 @@ fn attribute(
     let settings = parse::settings(args, &parse::ATTRIBUTE_KEYS, "argument", &mut diag);
     validate::attribute(&settings, &func, &mut diag);
     if diag.any() {
-        return diag.with(expand::stand_in(&func)); // callers see what they expect: one error
+        return diag.with(expand::stand_in(&settings, &func)); // callers see what they expect: one error
     }
     expand::attribute(&settings, &func)
 }
@@ -404,15 +471,16 @@ fn pmap_macro(input: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     let settings = parse::settings(
         input.options.clone(),
         &parse::PMAP_KEYS,
-        "`pmap!` option",
+        parse::PMAP_OPTION,
         &mut diag,
     );
     validate::pmap(&input, &settings, &mut diag);
     if diag.any() {
         // The errors as statements, then an expression of any type, so that code using the
-        // result reports nothing more.
+        // result reports nothing more: a call that returns it, not `unreachable!()`, whose
+        // type `!` would make the code after it "unreachable" (a warning beside the error).
         let errors = diag.with(proc_macro2::TokenStream::new());
-        return quote::quote!({ #errors ::core::unreachable!() });
+        return quote::quote!({ #errors ::parallel::__private::pmap::stand_in() });
     }
     expand::pmap(&input, &settings)
 }

@@ -15,7 +15,7 @@ use syn::visit::Visit;
 use syn::{Attribute, Expr, FnArg, Ident, ItemFn, LitStr, Pat, Path, ReturnType, Token, Type};
 
 use crate::diagnostics::Diagnostics;
-use crate::values;
+use crate::values::{self, Count};
 
 /// One setting as written: `word` or `word = value`.
 struct Arg {
@@ -53,21 +53,26 @@ impl<T> Spanned<T> {
 #[derive(Default)]
 pub(crate) struct Settings {
     /// `threads` / `threads = N`: `None` inside for the default count.
-    pub(crate) threads: Option<Spanned<Option<usize>>>,
+    pub(crate) threads: Option<Spanned<Option<Count>>>,
     /// `processes` / `processes = N`.
-    pub(crate) processes: Option<Spanned<Option<usize>>>,
+    pub(crate) processes: Option<Spanned<Option<Count>>>,
     /// `mpi`: the worker ranks of an MPI job.
     pub(crate) mpi: Option<Spanned<()>>,
-    /// `pool = PATH`.
+    /// `pool = PATH` (the attribute).
     pub(crate) pool: Option<Spanned<Path>>,
+    /// `pool = P` (`pmap!`): any expression of a pool (a thread pool, or a process pool for
+    /// a `#[parallel(processes)]` function).
+    pub(crate) map_pool: Option<Spanned<Expr>>,
     /// `scope = s` (`pmap!` only): the scope whose pool runs the map.
     pub(crate) scope: Option<Spanned<Expr>>,
     pub(crate) name: Option<Spanned<LitStr>>,
     pub(crate) timeout: Option<Spanned<Duration>>,
-    pub(crate) max_tasks_per_child: Option<Spanned<usize>>,
+    pub(crate) max_tasks_per_child: Option<Spanned<Count>>,
+    /// `max_frame = BYTES` (processes).
+    pub(crate) max_frame: Option<Spanned<Count>>,
     pub(crate) initializer: Option<Spanned<Path>>,
     pub(crate) retries: Option<Spanned<u32>>,
-    pub(crate) chunksize: Option<Spanned<usize>>,
+    pub(crate) chunksize: Option<Spanned<Count>>,
     pub(crate) ordered: Option<Spanned<bool>>,
     pub(crate) progress: Option<Spanned<bool>>,
     /// The words among `threads`, `processes`, `mpi`, `pool` and `scope` that were given, in
@@ -80,31 +85,35 @@ pub(crate) enum Backend<'a> {
     /// The process-wide default thread pool.
     DefaultPool,
     /// Threads of its own, `None` for the default count.
-    Threads(Option<usize>),
+    Threads(Option<&'a Count>),
     /// A thread pool the program declared.
     Declared(&'a Path),
     /// Worker processes of its own, `None` for one per core.
-    Processes(Option<usize>),
+    Processes(Option<&'a Count>),
     /// The worker ranks of the MPI job the program runs in (local worker processes if none).
     Mpi,
     /// The pool of a scope, whose handle is this expression (`pmap!(..; scope = s)`): the
     /// map may borrow.
     Scoped(&'a Expr),
+    /// A pool given to `pmap!` (`pmap!(..; pool = P)`; the options carry its expression).
+    Given,
 }
 
 impl Settings {
     /// The backend the settings choose (`validate` has refused more than one).
     pub(crate) fn backend(&self) -> Backend<'_> {
         if let Some(processes) = &self.processes {
-            Backend::Processes(processes.value)
+            Backend::Processes(processes.value.as_ref())
         } else if self.mpi.is_some() {
             Backend::Mpi
         } else if let Some(threads) = &self.threads {
-            Backend::Threads(threads.value)
+            Backend::Threads(threads.value.as_ref())
         } else if let Some(pool) = &self.pool {
             Backend::Declared(&pool.value)
         } else if let Some(scope) = &self.scope {
             Backend::Scoped(&scope.value)
+        } else if self.map_pool.is_some() {
+            Backend::Given
         } else {
             Backend::DefaultPool
         }
@@ -117,7 +126,7 @@ impl Settings {
 
     /// Converts `arg`'s value into its field; a value that means nothing is reported.
     /// The words that choose a pool are also kept in order, for `pool_words`.
-    fn set(&mut self, arg: &Arg, diag: &mut Diagnostics) {
+    fn set(&mut self, arg: &Arg, what: &str, diag: &mut Diagnostics) {
         let key = &arg.key;
         let result = match key.to_string().as_str() {
             "threads" => values::count(&arg.key, &arg.value, "pool with no workers")
@@ -125,6 +134,8 @@ impl Settings {
             "processes" => values::count(&arg.key, &arg.value, "pool with no workers")
                 .map(|v| self.processes = Some(at(key, v))),
             "mpi" => values::bare(&arg.key, &arg.value).map(|v| self.mpi = Some(at(key, v))),
+            "pool" if what == PMAP_OPTION => values::expression(&arg.key, &arg.value, "POOL")
+                .map(|v| self.map_pool = Some(at(key, v))),
             "pool" => {
                 values::path(&arg.key, &arg.value, "MY_POOL").map(|v| self.pool = Some(at(key, v)))
             }
@@ -139,6 +150,8 @@ impl Settings {
                 values::required_count(&arg.key, &arg.value, "worker that may run no task")
                     .map(|v| self.max_tasks_per_child = Some(at(key, v)))
             }
+            "max_frame" => values::required_count(&arg.key, &arg.value, "frame of no bytes")
+                .map(|v| self.max_frame = Some(at(key, v))),
             "initializer" => values::path(&arg.key, &arg.value, "setup")
                 .map(|v| self.initializer = Some(at(key, v))),
             "retries" => {
@@ -173,7 +186,7 @@ fn at<T>(key: &Ident, value: T) -> Spanned<T> {
 }
 
 /// The settings the attribute knows, in the order its docs list them.
-pub(crate) const ATTRIBUTE_KEYS: [&str; 9] = [
+pub(crate) const ATTRIBUTE_KEYS: [&str; 10] = [
     "threads",
     "processes",
     "mpi",
@@ -181,15 +194,20 @@ pub(crate) const ATTRIBUTE_KEYS: [&str; 9] = [
     "name",
     "timeout",
     "max_tasks_per_child",
+    "max_frame",
     "initializer",
     "retries",
 ];
 
+/// What `pmap!`'s settings are called in messages (and how `settings` tells them apart).
+pub(crate) const PMAP_OPTION: &str = "`pmap!` option";
+
 /// The options `pmap!` knows.
-pub(crate) const PMAP_KEYS: [&str; 9] = [
+pub(crate) const PMAP_KEYS: [&str; 10] = [
     "threads",
     "processes",
     "mpi",
+    "pool",
     "scope",
     "chunksize",
     "ordered",
@@ -224,7 +242,7 @@ pub(crate) fn settings(
             diag.error(arg.key.span(), format!("`{name}` is given twice; keep one"));
         } else {
             seen.push(name);
-            settings.set(&arg, diag);
+            settings.set(&arg, what, diag);
         }
     }
     settings
@@ -446,7 +464,10 @@ mod tests {
         let tokens: TokenStream = syn::parse_quote!(threads = 4, timeout = "2s", name = "dl");
         let settings = settings(tokens, &ATTRIBUTE_KEYS, "argument", &mut diag);
         assert!(!diag.any());
-        assert_eq!(settings.threads.map(|s| s.value), Some(Some(4)));
+        assert!(matches!(
+            settings.threads.map(|s| s.value),
+            Some(Some(Count::Literal(4)))
+        ));
         assert_eq!(
             settings.timeout.map(|s| s.value),
             Some(Duration::from_secs(2))

@@ -131,8 +131,8 @@ fn check_own_pool_settings(settings: &Settings, diag: &mut Diagnostics) {
     }
 }
 
-// Recycling a worker after N tasks, and running a task again after its worker died, only
-// mean something for processes (a thread that panics is a task's error, not a death). MPI
+// Recycling a worker after N tasks, running a task again after its worker died, and bounding
+// the frames on a worker's channel only mean something for processes (a thread that panics is a task's error, not a death). MPI
 // ranks are started once, by the launcher, and a rank that dies ends the whole job (MPI is
 // fail-stop), so neither means anything there either.
 fn check_process_settings(settings: &Settings, diag: &mut Diagnostics) {
@@ -148,6 +148,10 @@ fn check_process_settings(settings: &Settings, diag: &mut Diagnostics) {
             (
                 settings.retries.as_ref().map(Spanned::span),
                 "`retries` runs a task again when its worker dies, but an MPI rank that dies ends the whole job (MPI is fail-stop): drop it, or use `processes`",
+            ),
+            (
+                settings.max_frame.as_ref().map(Spanned::span),
+                "`max_frame` bounds what crosses the channel of a worker process, but MPI ranks exchange messages through MPI: drop it, or use `processes`",
             ),
         ];
         for (span, message) in what {
@@ -167,6 +171,11 @@ fn check_process_settings(settings: &Settings, diag: &mut Diagnostics) {
             settings.retries.as_ref().map(Spanned::span),
             "retries",
             "runs a task again when its worker process dies",
+        ),
+        (
+            settings.max_frame.as_ref().map(Spanned::span),
+            "max_frame",
+            "bounds the encoded arguments and results that cross to a worker process",
         ),
     ];
     for (span, key, does) in what {

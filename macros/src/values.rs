@@ -11,13 +11,27 @@ use proc_macro2::Ident;
 
 type Result<T> = syn::Result<T>;
 
-/// A whole number of at least 1, as in `threads = 4`; `Ok(None)` for the bare word
-/// (`threads`), meaning "the default number". `what` completes "a pool with no … never runs
-/// anything".
-pub(crate) fn count(key: &Ident, value: &Option<Expr>, what: &str) -> Result<Option<usize>> {
+/// A count of at least 1: a literal, checked here, or a constant expression (`WORKERS`,
+/// `2 * CORES`), checked by the compiler where the expansion evaluates it in a `const`.
+#[derive(Clone)]
+pub(crate) enum Count {
+    /// `threads = 4`.
+    Literal(usize),
+    /// `threads = WORKERS`: the expression, the message of the compile-time assertion that it
+    /// is not 0, and the word that set it.
+    Const(Box<Expr>, String, Ident),
+}
+
+/// A whole number of at least 1, as in `threads = 4` or `threads = WORKERS` (a constant
+/// expression of type `usize`); `Ok(None)` for the bare word (`threads`), meaning "the
+/// default number". `what` completes "a pool with no … never runs anything". A literal that
+/// is 0, negative, fractional or a string is refused here; a constant expression that is 0
+/// is refused by the compiler, with the same message.
+pub(crate) fn count(key: &Ident, value: &Option<Expr>, what: &str) -> Result<Option<Count>> {
     let Some(value) = value else {
         return Ok(None);
     };
+    let zero = format!("a {what} never runs anything; write `{key} = 1` or more");
     let whole = |example: &str| {
         syn::Error::new_spanned(
             value,
@@ -28,11 +42,8 @@ pub(crate) fn count(key: &Ident, value: &Option<Expr>, what: &str) -> Result<Opt
         Expr::Lit(ExprLit {
             lit: Lit::Int(int), ..
         }) => match int.base10_parse::<usize>() {
-            Ok(0) => Err(syn::Error::new_spanned(
-                value,
-                format!("a {what} never runs anything; write `{key} = 1` or more"),
-            )),
-            Ok(count) => Ok(Some(count)),
+            Ok(0) => Err(syn::Error::new_spanned(value, zero)),
+            Ok(count) => Ok(Some(Count::Literal(count))),
             Err(_) => Err(whole("4")),
         },
         Expr::Lit(ExprLit {
@@ -42,18 +53,32 @@ pub(crate) fn count(key: &Ident, value: &Option<Expr>, what: &str) -> Result<Opt
             Ok(count) if count > 0 => Err(whole(&count.to_string())),
             _ => Err(whole("4")),
         },
-        Expr::Unary(_) => Err(syn::Error::new_spanned(
+        Expr::Lit(_) => Err(whole("4")),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            ..
+        }) => Err(syn::Error::new_spanned(
             value,
             format!(
                 "`{key}` counts something, so it cannot be negative: write `{key} = 1` or more"
             ),
         )),
-        _ => Err(whole("4")),
+        _ => {
+            let text = quote::ToTokens::to_token_stream(value).to_string();
+            Ok(Some(Count::Const(
+                Box::new(value.clone()),
+                // A literal `assert!` message is a format string: braces are doubled.
+                format!("`{key} = {text}` is 0: {zero}")
+                    .replace('{', "{{")
+                    .replace('}', "}}"),
+                key.clone(),
+            )))
+        }
     }
 }
 
 /// A count that must be written, as in `chunksize = 100`: the bare word is not enough.
-pub(crate) fn required_count(key: &Ident, value: &Option<Expr>, what: &str) -> Result<usize> {
+pub(crate) fn required_count(key: &Ident, value: &Option<Expr>, what: &str) -> Result<Count> {
     count(key, value, what)?.ok_or_else(|| {
         syn::Error::new_spanned(key, format!("`{key}` needs a value: write `{key} = 100`"))
     })

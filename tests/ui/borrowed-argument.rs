@@ -5,4 +5,8 @@ fn shout(text: &str) -> String {
     text.to_uppercase()
 }
 
-fn main() {}
+// The mistake is reported once, at the attribute: callers see the signature they expect.
+fn main() {
+    let _ = shout("a").result();
+    let _ = shout::sync("a");
+}

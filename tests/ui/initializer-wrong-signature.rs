@@ -7,4 +7,8 @@ fn query(sql: String) -> String {
     sql
 }
 
-fn main() {}
+// The mistake is reported once, at the attribute: callers see the signature they expect.
+fn main() {
+    let _ = query(String::new()).result();
+    let _ = query::sync(String::new());
+}

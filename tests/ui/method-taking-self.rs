@@ -9,4 +9,7 @@ impl Downloader {
     }
 }
 
-fn main() {}
+fn main() {
+    // One mistake, one error: the call sees the future it expects.
+    let _ = Downloader.download("a.pdf".into()).result();
+}

@@ -9,4 +9,11 @@ fn search(config: Config) -> u32 {
     config.depth
 }
 
-fn main() {}
+#[parallel(processes)]
+fn search_from(start: u32, config: Config) -> u32 {
+    start + config.depth
+}
+
+fn main() {
+    let _ = search(Config { depth: 1 }).result();
+}

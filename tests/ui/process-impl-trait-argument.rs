@@ -5,4 +5,8 @@ fn show(value: impl std::fmt::Display) -> String {
     value.to_string()
 }
 
-fn main() {}
+// The mistake is reported once, at the attribute: callers see the signature they expect.
+fn main() {
+    let _ = show(1).result();
+    let _ = show::sync(1);
+}

@@ -5,4 +5,8 @@ fn square(x: u64) -> u64 {
     x * x
 }
 
-fn main() {}
+// The mistake is reported once, at the attribute: callers see the signature they expect.
+fn main() {
+    let _ = square(2).result();
+    let _ = square::sync(2);
+}

@@ -5,4 +5,8 @@ fn download(file: String) -> String {
     file
 }
 
-fn main() {}
+// The mistake is reported once, at the attribute: callers see the signature they expect.
+fn main() {
+    let _ = download(String::new()).result();
+    let _ = download::sync(String::new());
+}

@@ -5,4 +5,8 @@ unsafe fn read(address: usize) -> u8 {
     address as u8
 }
 
-fn main() {}
+// The mistake is reported once, at the attribute: callers see the signature they expect.
+fn main() {
+    let _ = read(0).result();
+    let _ = read::sync(0);
+}

@@ -19,15 +19,26 @@ mod scoped;
 mod threads;
 
 use proc_macro2::TokenStream;
+use quote::quote;
 
 use crate::parse::{Backend, ParallelFn, Pmap, Settings};
 
 /// The expansion of `#[parallel(settings)] func`.
 pub(crate) fn attribute(settings: &Settings, func: &ParallelFn) -> TokenStream {
-    match settings.backend() {
+    let expansion = match settings.backend() {
         Backend::Processes(workers) => processes::attribute(settings, workers, func),
         Backend::Mpi => mpi::attribute(settings, func),
         backend => threads::attribute(settings, &backend, func),
+    };
+    let checks = parts::count_checks(settings, Some(func.name()));
+    let cfgs = &func.cfgs;
+    if checks.is_empty() {
+        return expansion;
+    }
+    let checks = checks.iter().map(|check| quote! { #(#cfgs)* #check });
+    quote! {
+        #expansion
+        #(#checks)*
     }
 }
 
@@ -39,12 +50,18 @@ pub(crate) fn pmap(input: &Pmap, settings: &Settings) -> TokenStream {
         Backend::Scoped(scope) => scoped::pmap(input, settings, scope),
         _ => threads::pmap(input, settings),
     };
-    parts::with_progress(settings, map)
+    let map = parts::with_progress(settings, map);
+    let checks = parts::count_checks(settings, None);
+    if checks.is_empty() {
+        return map;
+    }
+    let items = parts::count_items(settings, false);
+    quote! {{ #items #(#checks)* #map }}
 }
 
 /// What callers see of a function whose attribute has an error: the signature they expect
 /// (returning `Future<T>`, and `name::sync`), so the mistake is reported once, not again at
 /// every call site.
-pub(crate) fn stand_in(func: &ParallelFn) -> TokenStream {
-    parts::stand_in(func)
+pub(crate) fn stand_in(settings: &Settings, func: &ParallelFn) -> TokenStream {
+    parts::stand_in(settings, func)
 }

@@ -3,10 +3,11 @@
 //! values, and the stand-in emitted beside errors.
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::{FnArg, Type};
 
-use crate::parse::{ParallelFn, Settings};
+use crate::parse::{Backend, ParallelFn, Settings};
+use crate::values::Count;
 
 /// `fn name(args) -> Future<R> { body }`, with the user's docs and a note on how it runs.
 pub(crate) fn submitting_fn(func: &ParallelFn, body: TokenStream) -> TokenStream {
@@ -67,6 +68,24 @@ pub(crate) fn companion(func: &ParallelFn, items: TokenStream) -> TokenStream {
             #vis fn sync #generics (#inputs) #output #where_clause #body
 
             #items
+        }
+    }
+}
+
+/// The companion's `pool()`: the pool the function runs on (`pool_type`), with the
+/// function's visibility, to read its size or shut it down. Its own pool is started by the
+/// first call of either.
+pub(crate) fn public_pool(func: &ParallelFn, pool_type: &TokenStream) -> TokenStream {
+    let name = func.name();
+    let vis = &func.item.vis;
+    let doc = format!(
+        " The pool `{name}` runs on: started by the first call if it is the function's own."
+    );
+    quote! {
+        #[doc = #doc]
+        #[allow(dead_code)]
+        #vis fn pool() -> &'static #pool_type {
+            #name::__pool()
         }
     }
 }
@@ -147,20 +166,107 @@ pub(crate) fn timeout(settings: &Settings) -> TokenStream {
     }
 }
 
-/// `Some(count)` or `None`.
-pub(crate) fn count(count: Option<usize>) -> TokenStream {
+/// `Some(count)` or `None`; `owner` as for `count_value`.
+pub(crate) fn count(count: Option<&Count>, owner: Option<&syn::Ident>) -> TokenStream {
     match count {
-        Some(count) => quote! { ::core::option::Option::Some(#count) },
+        Some(count) => {
+            let count = count_value(count, owner);
+            quote! { ::core::option::Option::Some(#count) }
+        }
         None => quote! { ::core::option::Option::None },
     }
 }
 
+/// The name of the `const` that holds a count given as a constant expression, after its
+/// word: `__PARALLEL_THREADS`.
+fn count_const(key: &syn::Ident) -> syn::Ident {
+    let name = format!("__PARALLEL_{}", key.to_string().to_uppercase());
+    syn::Ident::new(&name, key.span())
+}
+
+/// A count as a `usize` expression: the literal, or the `const` that `count_items` declares
+/// for the constant expression. `owner` is the function whose companion holds the constants
+/// (`name::__PARALLEL_THREADS`); `None` in a `pmap!`, whose block holds them.
+pub(crate) fn count_value(count: &Count, owner: Option<&syn::Ident>) -> TokenStream {
+    match count {
+        Count::Literal(count) => quote! { #count },
+        Count::Const(_, _, key) => {
+            let name = count_const(key);
+            match owner {
+                Some(owner) => quote! { #owner::#name },
+                None => quote! { #name },
+            }
+        }
+    }
+}
+
+/// The counts of `settings` that are constant expressions.
+fn const_counts(settings: &Settings) -> impl Iterator<Item = (&syn::Expr, &String, &syn::Ident)> {
+    [
+        settings
+            .threads
+            .as_ref()
+            .and_then(|count| count.value.as_ref()),
+        settings
+            .processes
+            .as_ref()
+            .and_then(|count| count.value.as_ref()),
+        settings
+            .max_tasks_per_child
+            .as_ref()
+            .map(|count| &count.value),
+        settings.max_frame.as_ref().map(|count| &count.value),
+        settings.chunksize.as_ref().map(|count| &count.value),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|count| match count {
+        Count::Const(expr, message, key) => Some((&**expr, message, key)),
+        Count::Literal(_) => None,
+    })
+}
+
+/// `const __PARALLEL_THREADS: usize = EXPR;` for each count given as a constant expression:
+/// spanned on the expression, so that a type other than `usize`, or an expression that is
+/// not constant, is reported there, once. `associated` for a function's companion.
+pub(crate) fn count_items(settings: &Settings, associated: bool) -> TokenStream {
+    const_counts(settings)
+        .map(|(expr, _, key)| {
+            let name = count_const(key);
+            let span = syn::spanned::Spanned::span(expr);
+            let ty = quote_spanned! {span=> usize };
+            let hidden = associated.then(|| quote! { #[doc(hidden)] });
+            quote! { #hidden const #name: #ty = #expr; }
+        })
+        .collect()
+}
+
+/// For each count given as a constant expression, a `const _` whose assertion refuses 0 when
+/// the compiler evaluates it (a `const` item is evaluated whether or not the code using the
+/// count ever runs), spanned on the expression so that the error points there. `owner` is
+/// the function whose companion holds the constants (`None` in a `pmap!` block). Emitted
+/// beside the function or at the start of the block, so the error names no generated item.
+pub(crate) fn count_checks(settings: &Settings, owner: Option<&syn::Ident>) -> Vec<TokenStream> {
+    const_counts(settings)
+        .map(|(expr, message, key)| {
+            let path = count_value(
+                &Count::Const(Box::new(expr.clone()), message.clone(), key.clone()),
+                owner,
+            );
+            let span = syn::spanned::Spanned::span(expr);
+            quote_spanned! {span=>
+                const _: () = ::core::assert!(#path > 0, #message);
+            }
+        })
+        .collect()
+}
+
 /// `MapOptions::new().chunksize(..).ordered(..).timeout(..)`, and `.pool(..)` for
-/// `threads = N`.
+/// `pool = P` or `threads = N`.
 pub(crate) fn map_options(settings: &Settings) -> TokenStream {
     let mut tokens = quote! { ::parallel::__private::pmap::MapOptions::new() };
     if let Some(size) = &settings.chunksize {
-        let size = size.value;
+        let size = count_value(&size.value, None);
         tokens.extend(quote! { .chunksize(#size) });
     }
     if let Some(ordered) = &settings.ordered {
@@ -171,8 +277,14 @@ pub(crate) fn map_options(settings: &Settings) -> TokenStream {
         let nanos = timeout.value.as_nanos() as u64;
         tokens.extend(quote! { .timeout(::core::time::Duration::from_nanos(#nanos)) });
     }
+    if let Some(pool) = &settings.map_pool {
+        let pool = &pool.value;
+        let span = syn::spanned::Spanned::span(pool);
+        let given = quote_spanned! {span=> ::parallel::__private::pmap::given_pool(&(#pool)) };
+        tokens.extend(quote! { .pool(#given) });
+    }
     if let Some(threads) = &settings.threads {
-        let workers = count(threads.value);
+        let workers = count(threads.value.as_ref(), None);
         tokens.extend(quote! {
             .pool({
                 static POOL: ::parallel::__private::LazyLock<::parallel::ThreadPool> =
@@ -207,12 +319,18 @@ pub(crate) fn nameable(ty: &Type) -> TokenStream {
 /// result as a correct expansion would give (`fn name(..) -> Future<R>` and `name::sync`),
 /// with bodies that never run, so code calling it reports nothing more.
 ///
-/// A method (the attribute misplaced inside an `impl`) is left as the user wrote it: nothing
-/// else could stand where it is.
-pub(crate) fn stand_in(func: &ParallelFn) -> TokenStream {
-    if matches!(func.item.sig.inputs.first(), Some(FnArg::Receiver(_))) {
-        return func.item.to_token_stream();
+/// A method (the attribute misplaced inside an `impl`) stands as a method with the same
+/// receiver, returning `Future<R>`, since calls of it expect a future.
+pub(crate) fn stand_in(settings: &Settings, func: &ParallelFn) -> TokenStream {
+    if let Some(FnArg::Receiver(receiver)) = func.item.sig.inputs.first() {
+        return method_stand_in(func, receiver);
     }
+    let pool_type = match settings.backend() {
+        Backend::Processes(_) => quote! { ::parallel::ProcessPool },
+        Backend::Mpi if cfg!(feature = "mpi") => quote! { ::parallel::MpiPool },
+        Backend::Mpi => quote! { ::parallel::ProcessPool },
+        _ => quote! { ::parallel::ThreadPool },
+    };
     let ParallelFn {
         cfgs, docs, output, ..
     } = func;
@@ -250,6 +368,33 @@ pub(crate) fn stand_in(func: &ParallelFn) -> TokenStream {
             #vis fn sync #generics (#(#ignored),*) -> #output #where_clause {
                 ::core::unimplemented!()
             }
+
+            #vis fn pool() -> &'static #pool_type {
+                ::core::unimplemented!()
+            }
+        }
+    }
+}
+
+/// The stand-in for a method under the attribute: `fn name(&self, ..) -> Future<R>`.
+fn method_stand_in(func: &ParallelFn, receiver: &syn::Receiver) -> TokenStream {
+    let ParallelFn {
+        cfgs,
+        docs,
+        types,
+        output,
+        ..
+    } = func;
+    let name = func.name();
+    let vis = &func.item.vis;
+    let generics = &func.item.sig.generics;
+    let where_clause = &generics.where_clause;
+    quote! {
+        #(#cfgs)*
+        #(#docs)*
+        #[allow(unused)]
+        #vis fn #name #generics (#receiver, #(_: #types),*) -> ::parallel::Future<#output> #where_clause {
+            ::core::unimplemented!()
         }
     }
 }

@@ -16,6 +16,7 @@ use syn::{Expr, Pat};
 
 use super::parts;
 use crate::parse::{ParallelFn, Pmap, Settings};
+use crate::values::Count;
 
 /// The pool a remote backend's expansion makes (the runtime's `submit` and `pmap` take any
 /// pool that runs registered functions).
@@ -29,22 +30,31 @@ pub(super) struct RemotePool {
 /// The expansion of `#[parallel(processes ..)] func` (never generic: `validate` refused it).
 pub(crate) fn attribute(
     settings: &Settings,
-    workers: Option<usize>,
+    workers: Option<&Count>,
     func: &ParallelFn,
 ) -> TokenStream {
-    let workers = parts::count(workers);
+    let owner = Some(func.name());
+    let workers = parts::count(workers, owner);
     let tasks = parts::count(
         settings
             .max_tasks_per_child
             .as_ref()
-            .map(|tasks| tasks.value),
+            .map(|tasks| &tasks.value),
+        owner,
     );
+    let max_frame = parts::count(settings.max_frame.as_ref().map(|bytes| &bytes.value), owner);
     let retries = retries(settings);
     let initializer = initializer(settings, func);
     let pool = RemotePool {
         ty: quote! { ::parallel::ProcessPool },
         make: quote! {
-            ::parallel::__private::processes::process_pool(#workers, #initializer, #tasks, #retries)
+            ::parallel::__private::processes::process_pool(::parallel::__private::processes::PoolSettings {
+                workers: #workers,
+                initializer: #initializer,
+                max_tasks_per_child: #tasks,
+                max_frame: #max_frame,
+                retries: #retries,
+            })
         },
     };
     remote_attribute(settings, func, &pool)
@@ -74,7 +84,8 @@ pub(super) fn remote_attribute(
         func,
         quote! { ::parallel::__private::processes::submit::<#name, _>(#name::__pool(), #timeout, (#(#names,)*)) },
     );
-    let mut items = pool_fn(pool);
+    let mut items = pool_fn(func, pool);
+    items.extend(parts::count_items(settings, true));
     items.extend(parts::batch_and_call(func));
     items.extend(entry_points(settings, func));
     let companion = parts::companion(func, items);
@@ -83,9 +94,10 @@ pub(super) fn remote_attribute(
     quote! { #submit #companion #signature #registrations }
 }
 
-/// `__pool`: the function's own pool, made on the first call.
-fn pool_fn(pool: &RemotePool) -> TokenStream {
+/// `__pool`: the function's own pool, made on the first call; and `pool`, the same for users.
+fn pool_fn(func: &ParallelFn, pool: &RemotePool) -> TokenStream {
     let RemotePool { ty, make, .. } = pool;
+    let public = parts::public_pool(func, ty);
     quote! {
         #[doc(hidden)]
         fn __pool() -> &'static #ty {
@@ -93,6 +105,8 @@ fn pool_fn(pool: &RemotePool) -> TokenStream {
                 ::parallel::__private::LazyLock::new(|| #make);
             ::parallel::__private::LazyLock::force(&POOL)
         }
+
+        #public
     }
 }
 
@@ -138,18 +152,8 @@ fn entry_points(settings: &Settings, func: &ParallelFn) -> TokenStream {
 /// `impl Signature for name`: its types, checked to be serializable here, and its name.
 fn signature(func: &ParallelFn) -> TokenStream {
     let name = func.name();
-    let ParallelFn {
-        cfgs,
-        types,
-        output,
-        ..
-    } = func;
-    // The tuple takes the first argument's span, so an error about an argument type points
-    // into the argument list (its message names the type).
-    let span = types
-        .first()
-        .map_or_else(|| name.span(), syn::spanned::Spanned::span);
-    let args = quote_spanned! {span=> (#(#types,)*) };
+    let ParallelFn { cfgs, output, .. } = func;
+    let args = args_type(func);
     let registered = registered_name(func);
     quote! {
         #(#cfgs)*
@@ -159,6 +163,22 @@ fn signature(func: &ParallelFn) -> TokenStream {
             const NAME: &'static str = ::core::concat!(::core::module_path!(), "::", #registered);
         }
     }
+}
+
+/// The argument tuple as `Arguments<(T0, T1)>` (an alias of the tuple), its first tokens
+/// spanned at the first argument type and its last at the last: the compiler underlines from
+/// one to the other, so an error about an argument type (its message names the type) points
+/// at that type when there is one argument, and at the arguments when there are several.
+fn args_type(func: &ParallelFn) -> TokenStream {
+    let types = &func.types;
+    let (Some(first), Some(last)) = (types.first(), types.last()) else {
+        return quote! { () };
+    };
+    let first = syn::spanned::Spanned::span(first);
+    let last = syn::spanned::Spanned::span(last);
+    let open = quote_spanned! {first=> ::parallel::__private::processes::Arguments< };
+    let close = quote_spanned! {last=> > };
+    quote! { #open (#(#types,)*) #close }
 }
 
 /// `name#fn(T0, T1) -> R`: the function's name and signature, so that a worker never runs a
@@ -217,18 +237,17 @@ fn registrations(settings: &Settings, func: &ParallelFn, pool: &TokenStream) -> 
 /// the call site, under the call site's location, and mapped on a pool of the call site's
 /// own. A path may name any function, a `#[parallel]` one included (whose original body the
 /// worker then runs, found in the registry).
-pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<usize>) -> TokenStream {
-    let workers = parts::count(workers);
+pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<&Count>) -> TokenStream {
+    let workers = parts::count(workers, None);
     let retries = retries(settings);
     let pool = RemotePool {
         ty: quote! { ::parallel::ProcessPool },
         make: quote! {
-            ::parallel::__private::processes::process_pool(
-                #workers,
-                ::core::option::Option::None,
-                ::core::option::Option::None,
-                #retries,
-            )
+            ::parallel::__private::processes::process_pool(::parallel::__private::processes::PoolSettings {
+                workers: #workers,
+                retries: #retries,
+                ..::parallel::__private::processes::PoolSettings::DEFAULT
+            })
         },
     };
     remote_pmap(input, settings, &pool)
@@ -237,9 +256,7 @@ pub(crate) fn pmap(input: &Pmap, settings: &Settings, workers: Option<usize>) ->
 /// `pmap!` of a function run elsewhere (worker processes, MPI ranks), on a `pool` of the
 /// call site's own.
 pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) -> TokenStream {
-    let iterables = &input.iterables;
-    let arity = iterables.len();
-    let zip = format_ident!("zip{}", arity);
+    let arity = input.iterables.len();
     let shape: Vec<TokenStream> = (0..arity).map(|_| quote! { _ }).collect();
     // `function` is what the worker calls; `types_of` is what gives the caller's side its
     // types (for a closure, the closure itself: the worker's copy hides its result type).
@@ -270,6 +287,7 @@ pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) 
         ),
     };
     let options = parts::map_options(settings);
+    let map = remote_map_call(input, &types_of, &shape, &options);
     let RemotePool { ty, make } = pool;
     let registration = parts::register(
         &[],
@@ -286,11 +304,29 @@ pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) 
             call: ::parallel::__private::processes::Call,
             input: &[u8],
         ) -> ::parallel::__private::processes::Reply {
-            ::parallel::__private::processes::invoke_path::<_, (#(#shape,)*)>(#function, call, input)
+            use ::parallel::__private::processes::{Invoke as _, Unreachable as _};
+            (&::parallel::__private::processes::entry::<_, (#(#shape,)*)>(#function)).invoke(call, input)
         }
         #registration
         static __PARALLEL_POOL: ::parallel::__private::LazyLock<#ty> =
             ::parallel::__private::LazyLock::new(|| #make);
+        #map
+    }}
+}
+
+/// The call of the runtime's `pmap` for `pmap!(..; processes)`, spanned on the function: a
+/// type that cannot travel is reported once, there (the call's bounds on the arguments, the
+/// items and the result then share one span, where the compiler keeps one error of each).
+fn remote_map_call(
+    input: &Pmap,
+    types_of: &TokenStream,
+    shape: &[TokenStream],
+    options: &TokenStream,
+) -> TokenStream {
+    let iterables = &input.iterables;
+    let span = input.func_span;
+    let zip = format_ident!("zip{}", iterables.len(), span = span);
+    quote_spanned! {span=>
         ::parallel::__private::processes::pmap::<_, (#(#shape,)*), _, _>(
             #types_of,
             __PARALLEL_NAME,
@@ -298,5 +334,5 @@ pub(super) fn remote_pmap(input: &Pmap, settings: &Settings, pool: &RemotePool) 
             ::parallel::__private::pmap::#zip(#(#iterables),*),
             #options,
         )
-    }}
+    }
 }

@@ -16,12 +16,16 @@ pub(crate) fn attribute(
 ) -> TokenStream {
     let submit = parts::submitting_fn(func, submit_body(settings, func));
     let pool = pool(settings, backend, func);
+    let public = parts::public_pool(func, &quote! { ::parallel::ThreadPool });
     let mut items = quote! {
         #[doc(hidden)]
         fn __pool() -> &'static ::parallel::ThreadPool {
             #pool
         }
+
+        #public
     };
+    items.extend(parts::count_items(settings, true));
     let mut registration = TokenStream::new();
     if !func.generic {
         items.extend(parts::batch_and_call(func));
@@ -57,11 +61,14 @@ fn pool(settings: &Settings, backend: &Backend<'_>, func: &ParallelFn) -> TokenS
         Backend::Declared(path) => {
             return quote! { ::parallel::__private::threads::pool_of(&#path) }
         }
-        Backend::Threads(workers) => parts::count(*workers),
-        // `scope` is no attribute setting, so only `pmap!` has `Scoped`.
-        Backend::DefaultPool | Backend::Processes(_) | Backend::Mpi | Backend::Scoped(_) => {
-            return quote! { ::parallel::default_pool() }
-        }
+        Backend::Threads(workers) => parts::count(*workers, Some(func.name())),
+        // `scope` and `pool = expression` are no attribute settings: only `pmap!` has
+        // `Scoped` and `Given`.
+        Backend::DefaultPool
+        | Backend::Processes(_)
+        | Backend::Mpi
+        | Backend::Scoped(_)
+        | Backend::Given => return quote! { ::parallel::default_pool() },
     };
     let prefix = match &settings.name {
         Some(name) => name.value.value(),

@@ -3,6 +3,7 @@
 //! in batches) and any other function (the default pool).
 
 use std::cell::Cell;
+use std::ops::Deref;
 use std::time::Duration;
 
 use super::processes::ProcessFn;
@@ -14,14 +15,15 @@ use crate::map::{Map, MapOptions as Options};
 use crate::process_pool::{Enqueue, Remote};
 use crate::thread_pool::{default_pool, ThreadPool};
 
-/// The options after `;` in `pmap!`: the map's own, and the pool `threads = N` chose.
+/// The options after `;` in `pmap!`: the map's own, and the pool `threads = N` or
+/// `pool = P` chose, which the map borrows for `'p`.
 #[derive(Debug, Clone, Copy)]
-pub struct MapOptions {
-    pool: Option<&'static ThreadPool>,
+pub struct MapOptions<'p> {
+    pool: Option<&'p ThreadPool>,
     map: Options,
 }
 
-impl MapOptions {
+impl MapOptions<'static> {
     /// No options: ordered, adaptive batches, no timeout, the function's own pool.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
@@ -30,11 +32,48 @@ impl MapOptions {
             map: Options::new(),
         }
     }
+}
 
-    /// `threads = N`: a pool of the call site's own.
-    pub fn pool(mut self, pool: &'static ThreadPool) -> Self {
-        self.pool = Some(pool);
+/// A pool that `pmap!(..; pool = P)` can run on: a [`ThreadPool`], or anything that
+/// dereferences to one (`&ThreadPool`, `Arc<ThreadPool>`, a `LazyLock<ThreadPool>` static).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a thread pool that `pmap!(..; pool = ..)` can run on",
+    label = "expected a `ThreadPool`",
+    note = "`pool = P` takes a `ThreadPool` (or a reference to one, or a `static` `LazyLock<ThreadPool>`); for worker processes, write `processes` (a pool of the call site's own), or call `P.map(f, items)` on a `ProcessPool` with a `#[parallel(processes)]` function"
+)]
+pub trait GivenPool {
+    /// The thread pool.
+    fn thread_pool(&self) -> &ThreadPool;
+}
+
+// `do_not_recommend` on both impls: an error says what `pool = P` takes, without a list of
+// impls.
+#[diagnostic::do_not_recommend]
+impl GivenPool for ThreadPool {
+    fn thread_pool(&self) -> &ThreadPool {
         self
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<P: Deref<Target = ThreadPool>> GivenPool for P {
+    fn thread_pool(&self) -> &ThreadPool {
+        self
+    }
+}
+
+/// The thread pool of `pmap!(..; pool = P)`, given as `&P`.
+pub fn given_pool<P: GivenPool + ?Sized>(pool: &P) -> &ThreadPool {
+    pool.thread_pool()
+}
+
+impl<'p> MapOptions<'p> {
+    /// `threads = N` (a pool of the call site's own) or `pool = P` (a pool the caller gave).
+    pub fn pool<'q>(self, pool: &'q ThreadPool) -> MapOptions<'q> {
+        MapOptions {
+            pool: Some(pool),
+            map: self.map,
+        }
     }
 
     /// `chunksize = N`
@@ -60,8 +99,8 @@ impl MapOptions {
         self.map
     }
 
-    /// The pool `threads = N` chose, or `default`.
-    pub(crate) fn pool_or(self, default: &'static ThreadPool) -> &'static ThreadPool {
+    /// The pool `threads = N` or `pool = P` chose, or `default`.
+    pub(crate) fn pool_or(self, default: &'static ThreadPool) -> &'p ThreadPool {
         self.pool.unwrap_or(default)
     }
 
@@ -71,7 +110,7 @@ impl MapOptions {
         self,
         function: &'static ProcessFn<I::Item, T, P>,
         items: I,
-    ) -> Map<'static, I, T>
+    ) -> Map<'p, I, T>
     where
         I: Iterator,
         I::Item: Send + 'static,
@@ -83,8 +122,9 @@ impl MapOptions {
         }
     }
 
-    /// Maps `func` over `items` on the chosen pool (the default pool unless `threads = N`).
-    fn run<F, I, T>(self, func: F, items: I) -> Map<'static, I, T>
+    /// Maps `func` over `items` on the chosen pool (the default pool unless `threads = N` or
+    /// `pool = P`).
+    fn run<F, I, T>(self, func: F, items: I) -> Map<'p, I, T>
     where
         F: Fn(I::Item) -> T + Send + Sync + 'static,
         I: Iterator,
@@ -119,23 +159,23 @@ impl<F, I> Dispatch<F, I> {
 
 /// `pmap!` of a function that returns a [`Future`]: a `#[parallel]` function, run in
 /// batches of its original body on its own pool (or the pool that `pmap!`'s options chose).
-pub trait ViaRegistry {
+pub trait ViaRegistry<'p> {
     /// The map.
     type Map;
     /// Maps.
-    fn pmap(&self, options: MapOptions) -> Self::Map;
+    fn pmap(&self, options: MapOptions<'p>) -> Self::Map;
 }
 
-impl<F, I, T> ViaRegistry for Dispatch<F, I>
+impl<'p, F, I, T> ViaRegistry<'p> for Dispatch<F, I>
 where
     F: Remote<I::Item, Output = Future<T>> + Send + Sync + 'static,
     I: Iterator,
     I::Item: Send + 'static,
     T: Send + 'static,
 {
-    type Map = Map<'static, I, T>;
+    type Map = Map<'p, I, T>;
 
-    fn pmap(&self, options: MapOptions) -> Self::Map {
+    fn pmap(&self, options: MapOptions<'p>) -> Self::Map {
         let (func, items) = self.take();
         if let Some(function) = registry::find::<F, ThreadFn<I::Item, T>>() {
             let pool = options.pool_or((function.pool)());
@@ -163,23 +203,23 @@ where
 
 /// `pmap!` of any function that does not return a [`Future`]: on the default pool (or the
 /// one `pmap!`'s options chose).
-pub trait Direct {
+pub trait Direct<'p> {
     /// The map.
     type Map;
     /// Maps.
-    fn pmap(&self, options: MapOptions) -> Self::Map;
+    fn pmap(&self, options: MapOptions<'p>) -> Self::Map;
 }
 
-impl<F, I, R> Direct for &Dispatch<F, I>
+impl<'p, F, I, R> Direct<'p> for &Dispatch<F, I>
 where
     F: Remote<I::Item, Output = R> + Send + Sync + 'static,
     I: Iterator,
     I::Item: Send + 'static,
     R: Send + 'static,
 {
-    type Map = Map<'static, I, R>;
+    type Map = Map<'p, I, R>;
 
-    fn pmap(&self, options: MapOptions) -> Self::Map {
+    fn pmap(&self, options: MapOptions<'p>) -> Self::Map {
         let (func, items) = self.take();
         options.run(move |args| func.call(args), items)
     }
@@ -227,11 +267,11 @@ macro_rules! pmap_fns {
 
         /// `pmap!` with a closure of this arity, on the default pool unless options choose.
         #[allow(clippy::too_many_arguments, non_snake_case)]
-        pub fn $pmap<Func, $($iter,)+ R>(
+        pub fn $pmap<'p, Func, $($iter,)+ R>(
             func: Func,
             $($arg: $iter,)+
-            options: MapOptions,
-        ) -> Map<'static, impl Iterator<Item = ($($iter::Item,)+)>, R>
+            options: MapOptions<'p>,
+        ) -> Map<'p, impl Iterator<Item = ($($iter::Item,)+)>, R>
         where
             Func: Fn($($iter::Item),+) -> R + Send + Sync + 'static,
             $($iter: IntoIterator, $iter::Item: Send + 'static,)+
@@ -243,6 +283,14 @@ macro_rules! pmap_fns {
 }
 
 arities!(pmap_fns);
+
+/// What a `pmap!` with a mistake expands to, after its errors: a value of whatever type the
+/// code around it expects, so that the mistake is reported once. Never runs (the build
+/// fails); it returns rather than being `!`, which would make the code after the call
+/// unreachable and add a warning to the error.
+pub fn stand_in<T>() -> T {
+    unreachable!("a `pmap!` with a compile error never runs")
+}
 
 /// `pmap!(..; progress)`: a progress bar on stderr while the map yields.
 #[cfg(feature = "progress")]

@@ -2,6 +2,8 @@
 //! pool, the one place that checks that a function's arguments and result can cross to a
 //! worker process ([`Signature`]), its submission and its worker-side entry point.
 
+use std::cell::Cell;
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use super::registry;
@@ -21,27 +23,53 @@ pub use crate::process_pool::{
 /// input or output that could not be encoded.
 pub type Reply = Result<Vec<u8>, String>;
 
+/// The settings of the pool of a `#[parallel(processes ..)]` function or a
+/// `pmap!(..; processes ..)` call site: what the attribute's options set, `None` for the
+/// builder's default.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolSettings {
+    /// `processes = N`.
+    pub workers: Option<usize>,
+    /// `initializer = PATH`: its registered name.
+    pub initializer: Option<&'static str>,
+    /// `max_tasks_per_child = N`.
+    pub max_tasks_per_child: Option<usize>,
+    /// `max_frame = BYTES`.
+    pub max_frame: Option<usize>,
+    /// `retries = N`.
+    pub retries: u32,
+}
+
+impl PoolSettings {
+    /// No option given.
+    pub const DEFAULT: Self = Self {
+        workers: None,
+        initializer: None,
+        max_tasks_per_child: None,
+        max_frame: None,
+        retries: 0,
+    };
+}
+
 /// Starts the pool of a `#[parallel(processes ..)]` function or a `pmap!(..; processes ..)`
 /// call site.
 ///
 /// # Panics
 ///
 /// If the settings are refused (none are: counts were checked at compile time).
-pub fn process_pool(
-    workers: Option<usize>,
-    initializer: Option<&'static str>,
-    max_tasks_per_child: Option<usize>,
-    retries: u32,
-) -> ProcessPool {
-    let mut builder = ProcessPool::builder().retries(retries);
-    if let Some(workers) = workers {
+pub fn process_pool(settings: PoolSettings) -> ProcessPool {
+    let mut builder = ProcessPool::builder().retries(settings.retries);
+    if let Some(workers) = settings.workers {
         builder = builder.workers(workers);
     }
-    if let Some(name) = initializer {
+    if let Some(name) = settings.initializer {
         builder = builder.initializer_named(name);
     }
-    if let Some(tasks) = max_tasks_per_child {
+    if let Some(tasks) = settings.max_tasks_per_child {
         builder = builder.max_tasks_per_child(tasks);
+    }
+    if let Some(bytes) = settings.max_frame {
+        builder = builder.max_frame(bytes);
     }
     builder
         .build()
@@ -53,12 +81,23 @@ pub fn process_pool(
 /// must be serializable, so a type that is not is reported once, here.
 pub trait Signature {
     /// The argument tuple.
-    type Args: ProcessArguments;
+    type Args: ArgumentTuple;
     /// The result.
     type Output: ProcessResult;
     /// The name workers find the function by: `module::path::name#fn(T0) -> R`.
     const NAME: &'static str;
 }
+
+/// What [`Signature::Args`] is bound by: the [`ProcessArguments`] of a tuple. A trait with
+/// one impl, so that an argument that cannot travel is reported as that (its type named),
+/// without a list of the tuples that do.
+pub trait ArgumentTuple: ProcessArguments {}
+
+impl<T: ProcessArguments> ArgumentTuple for T {}
+
+/// The argument tuple `T` of a [`Signature`]: an alias, so that the expansion can span its
+/// tokens over the argument types (an error about one then points at the arguments).
+pub type Arguments<T> = T;
 
 /// A pool that runs registered functions: a [`ProcessPool`], or with the `mpi` feature an
 /// `MpiPool`, whose worker ranks run the same functions. What the expansions of
@@ -136,7 +175,10 @@ impl<Args: Send + 'static, T: Send + 'static, P: Enqueue> ProcessFn<Args, T, P> 
 }
 
 /// Every non-generic `#[parallel(processes)]` function is a [`RemoteFn`]: its item type is
-/// registered, with its name (see `registry`).
+/// registered, with its name (see `registry`). `do_not_recommend`: what else is given (a
+/// closure, a plain function) is reported as not being a `RemoteFn`, with its hint, rather
+/// than as a mismatch of this impl's bounds.
+#[diagnostic::do_not_recommend]
 impl<F, Args, T> RemoteFn<Args> for F
 where
     F: Remote<Args, Output = Future<T>> + Copy + Send + Sync + 'static,
@@ -168,6 +210,11 @@ impl<Args, T> Remote<Args> for Body<Args, T> {
 /// What a function given to `pmap!(..; processes)` by path returns, and how a worker runs
 /// it: a value that crosses as it is, or the future of a `#[parallel]` function, whose
 /// registered original body the worker runs instead.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot come back from a worker process",
+    label = "`{Self}` must be serializable and own its data",
+    note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them)"
+)]
 pub trait RemoteOutput<F, Args> {
     /// What travels back.
     type Value: ProcessResult;
@@ -175,6 +222,8 @@ pub trait RemoteOutput<F, Args> {
     fn invoke(func: F, call: Call, input: &[u8]) -> Reply;
 }
 
+// `do_not_recommend`: a result that cannot travel is reported with this trait's message.
+#[diagnostic::do_not_recommend]
 impl<F, Args, R> RemoteOutput<F, Args> for R
 where
     F: Remote<Args, Output = R>,
@@ -188,6 +237,8 @@ where
     }
 }
 
+// `do_not_recommend` too, so that an error about a plain result does not list this impl.
+#[diagnostic::do_not_recommend]
 impl<F, Args, T> RemoteOutput<F, Args> for Future<T>
 where
     F: 'static,
@@ -225,6 +276,58 @@ where
     <F::Output as RemoteOutput<F, Args>>::invoke(func, call, input)
 }
 
+/// The worker side of `pmap!(f, ..; processes)`, waiting for the dispatch between
+/// [`Invoke`] (the function's types can travel: the real entry point) and [`Unreachable`]
+/// (they cannot). The expansion calls `(&entry::<_, Args>(f)).invoke(call, input)`: method
+/// resolution tries `Invoke`, whose receiver needs no auto-reference, first. A function whose
+/// types cannot travel is reported once, where the map is written (the caller's side checks
+/// the same types); without the fallback, the worker's entry point, a function of its own,
+/// would report it a second time.
+pub struct Entry<F, Args> {
+    func: Cell<Option<F>>,
+    args: PhantomData<fn(Args)>,
+}
+
+/// The function of `pmap!(f, ..; processes)`, for the worker's dispatch.
+pub fn entry<F: Remote<Args>, Args>(func: F) -> Entry<F, Args> {
+    Entry {
+        func: Cell::new(Some(func)),
+        args: PhantomData,
+    }
+}
+
+/// The worker's entry point of a function whose types can travel.
+pub trait Invoke {
+    /// Runs the function as asked by `call` on encoded `input`.
+    fn invoke(&self, call: Call, input: &[u8]) -> Reply;
+}
+
+// The same bounds as `invoke_path`'s, and no more: the fallback is chosen only where they do
+// not hold, which the map's own call then reports.
+impl<F, Args> Invoke for Entry<F, Args>
+where
+    F: Remote<Args>,
+    F::Output: RemoteOutput<F, Args>,
+{
+    fn invoke(&self, call: Call, input: &[u8]) -> Reply {
+        let func = self.func.take().expect("a worker's entry runs once");
+        invoke_path::<F, Args>(func, call, input)
+    }
+}
+
+/// The fallback of [`Invoke`], for a function whose types cannot travel: never runs, since
+/// the map's own call fails to compile then.
+pub trait Unreachable {
+    /// Never called.
+    fn invoke(&self, call: Call, input: &[u8]) -> Reply;
+}
+
+impl<F, Args> Unreachable for &Entry<F, Args> {
+    fn invoke(&self, _call: Call, _input: &[u8]) -> Reply {
+        Err("a function whose types cannot travel was mapped in processes".to_owned())
+    }
+}
+
 /// `pmap!(f, items; processes ..)` (or `mpi`) for a function path or closure registered at
 /// the call site as `name`, on the call site's `pool`; `f` only gives the types.
 pub fn pmap<'a, F, Args, I, P>(
@@ -232,12 +335,12 @@ pub fn pmap<'a, F, Args, I, P>(
     name: &'static str,
     pool: &'a P,
     items: I,
-    options: super::pmap::MapOptions,
+    options: super::pmap::MapOptions<'_>,
 ) -> Map<'a, I, <F::Output as RemoteOutput<F, Args>>::Value>
 where
     F: Remote<Args>,
     F::Output: RemoteOutput<F, Args>,
-    Args: ProcessArguments,
+    Args: ArgumentTuple,
     I: Iterator,
     I::Item: ProcessItem<Args> + 'a,
     P: RemotePool,

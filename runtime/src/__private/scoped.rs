@@ -14,7 +14,7 @@ pub fn indexed<'scope, 'env, S, F, T>(
     scope: &'scope Scope<'scope, 'env>,
     func: F,
     items: S,
-    options: MapOptions,
+    options: MapOptions<'_>,
 ) -> ScopedMap<'scope, S, F, T>
 where
     S: Indexed + Send + 'scope,
@@ -57,7 +57,7 @@ pub trait InPlace {
     /// The map.
     type Map;
     /// Maps.
-    fn pmap(&self, options: MapOptions) -> Self::Map;
+    fn pmap(&self, options: MapOptions<'_>) -> Self::Map;
 }
 
 impl<'scope, 'env, F, S, T> InPlace for Dispatch<'scope, 'env, F, S>
@@ -68,7 +68,7 @@ where
 {
     type Map = ScopedMap<'scope, S, F, T>;
 
-    fn pmap(&self, options: MapOptions) -> Self::Map {
+    fn pmap(&self, options: MapOptions<'_>) -> Self::Map {
         let (func, items) = self.take();
         self.scope.map_with(func, items, options.map())
     }
@@ -79,7 +79,7 @@ pub trait Iterated {
     /// The map.
     type Map;
     /// Maps.
-    fn pmap(&self, options: MapOptions) -> Self::Map;
+    fn pmap(&self, options: MapOptions<'_>) -> Self::Map;
 }
 
 impl<'scope, 'env, F, I, T> Iterated for &Dispatch<'scope, 'env, F, I>
@@ -91,7 +91,7 @@ where
 {
     type Map = Map<'scope, I::IntoIter, T>;
 
-    fn pmap(&self, options: MapOptions) -> Self::Map {
+    fn pmap(&self, options: MapOptions<'_>) -> Self::Map {
         let (func, items) = self.take();
         self.scope.map_iter_with(func, items, options.map())
     }
@@ -108,7 +108,7 @@ macro_rules! scoped_fns {
             scope: &'scope Scope<'scope, 'env>,
             func: Func,
             $($arg: $iter,)+
-            options: MapOptions,
+            options: MapOptions<'_>,
         ) -> Map<'scope, impl Iterator<Item = ($($iter::Item,)+)>, R>
         where
             Func: Fn($($iter::Item),+) -> R + Send + Sync + 'scope,

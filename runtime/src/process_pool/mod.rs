@@ -61,8 +61,8 @@ use crate::pool::lifecycle::register_at_exit;
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a function that worker processes can run with the arguments `{Args}`",
-    label = "expected a `#[parallel(processes)]` function",
-    note = "mark the function `#[parallel(processes)]` and pass it by name (workers find it by the name registered for it: a closure has none); for a closure, use `pmap!(|x: u64| .., items; processes)`"
+    label = "expected a `#[parallel(processes)]` function, passed by name",
+    note = "workers find a function by the name registered for it at compile time, and a closure or a plain `fn` has none: put the body in a `#[parallel(processes)] fn double(x: u64) -> u64` and pass its name, `pool.submit(double, (21,))`; to map a closure in worker processes, use `pmap!(|x: u64| .., items; processes)`"
 )]
 pub trait RemoteFn<Args>: Copy + Send + Sync + 'static {
     /// The result.

@@ -24,6 +24,15 @@ pub fn square(x: u64) -> u64 {
     x * x
 }
 
+/// How many workers `crunch` has.
+pub const WORKERS: usize = 2;
+
+/// Constant counts, a frame limit, in processes.
+#[parallel(processes = WORKERS - 1, max_frame = 1 << 20, max_tasks_per_child = WORKERS * 50)]
+pub fn crunch(x: u64) -> u64 {
+    x + 1
+}
+
 /// Describes any value.
 #[parallel]
 pub fn describe<T: std::fmt::Debug + std::marker::Send + 'static>(value: T) -> String {
@@ -41,4 +50,12 @@ fn main() {
         .map(|r| r.unwrap())
         .collect();
     std::assert_eq!(sums, [0, 2, 4]);
+    std::assert_eq!(crunch(1).result().unwrap(), 2);
+    std::assert_eq!(crunch::pool().workers(), 1);
+    std::assert_eq!(download::pool().workers(), 2);
+    let pool = parallel::ThreadPool::new();
+    let on_pool: Vec<u64> = pmap!(square, 1..=3; pool = pool, chunksize = WORKERS)
+        .map(|r| r.unwrap())
+        .collect();
+    std::assert_eq!(on_pool, [1, 4, 9]);
 }

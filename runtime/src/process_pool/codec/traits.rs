@@ -19,7 +19,7 @@ use crate::arity::arities;
 #[doc(hidden)]
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot travel to a worker process",
-    label = "this type must be serializable and own its data",
+    label = "`{Self}` must be serializable and own its data",
     note = "derive `serde::Serialize` and `serde::Deserialize` for it (or use a type that has them), and take owned values"
 )]
 pub trait ProcessArgument: Sized {
@@ -33,6 +33,9 @@ pub trait ProcessArgument: Sized {
     fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String>;
 }
 
+// `do_not_recommend`: a type without serde's traits is reported as not being a
+// `ProcessArgument` (this trait's message, once), not as two raw serde errors.
+#[diagnostic::do_not_recommend]
 impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessArgument for T {
     fn encoded_len(&self) -> Result<usize, String> {
         if let Some(len) = numbers::encoded_len(self) {
@@ -237,6 +240,8 @@ pub trait ProcessResult: Send + Sized + 'static {
     fn decode_batch(bytes: &[u8]) -> Result<(Vec<Self>, Vec<Failure>, u64), String>;
 }
 
+// As for `ProcessArgument`: one error, with this trait's message.
+#[diagnostic::do_not_recommend]
 impl<T: Serialize + DeserializeOwned + Send + 'static> ProcessResult for T {
     fn encode(&self) -> Result<Vec<u8>, String> {
         if let Some(len) = numbers::encoded_len(self) {
