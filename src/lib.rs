@@ -254,8 +254,10 @@ pub use parallel_runtime::MapOptions;
 pub use parallel_runtime::MpiPool;
 #[cfg(feature = "mpi")]
 pub use parallel_runtime::MpiPoolBuilder;
+pub use parallel_runtime::ProcessArgument;
 pub use parallel_runtime::ProcessPool;
 pub use parallel_runtime::ProcessPoolBuilder;
+pub use parallel_runtime::ProcessResult;
 #[cfg(feature = "progress")]
 pub use parallel_runtime::Progress;
 #[cfg(feature = "progress")]

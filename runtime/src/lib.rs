@@ -62,7 +62,9 @@ pub use crate::future::Future;
 pub use crate::map::{Map, MapOptions};
 #[cfg(feature = "mpi")]
 pub use crate::mpi_pool::{MpiPool, MpiPoolBuilder};
-pub use crate::process_pool::{parent_id, ProcessPool, ProcessPoolBuilder, RemoteFn};
+pub use crate::process_pool::{
+    parent_id, ProcessArgument, ProcessPool, ProcessPoolBuilder, ProcessResult, RemoteFn,
+};
 #[cfg(feature = "progress")]
 pub use crate::progress::{Progress, ProgressHandle};
 pub use crate::scope::{scope, Indexed, Scope, ScopedFuture, ScopedMap};

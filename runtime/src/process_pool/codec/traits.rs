@@ -12,11 +12,27 @@ use serde::Serialize;
 use super::numbers;
 use crate::arity::arities;
 
-/// An argument type of a function run in worker processes: it travels encoded with serde.
+/// A type that can travel to a worker process as an argument: every type with serde's
+/// `Serialize` and `DeserializeOwned` that is `Send + 'static` (an owned value). Nothing to
+/// implement: derive serde's traits and the blanket impl does the rest. It is public so that
+/// a compile error can name it, and so that generic code can ask for it.
 ///
 /// No supertraits: what it needs from serde is in its methods, so a type without serde's
 /// traits is reported as not being a `ProcessArgument`, with this trait's message.
-#[doc(hidden)]
+///
+/// # Examples
+///
+/// ```
+/// fn can_travel<T: parallel::ProcessArgument>() {}
+///
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Config {
+///     depth: u32,
+/// }
+///
+/// can_travel::<Config>();
+/// can_travel::<Vec<String>>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot travel to a worker process",
     label = "`{Self}` must be serializable and own its data",
@@ -24,12 +40,16 @@ use crate::arity::arities;
 )]
 pub trait ProcessArgument: Sized {
     /// How many bytes the encoding of `self` takes.
+    #[doc(hidden)]
     fn encoded_len(&self) -> Result<usize, String>;
     /// Appends the encoding of `self` to `out`.
+    #[doc(hidden)]
     fn encode_into(&self, out: &mut Vec<u8>) -> Result<(), String>;
     /// Writes the encoding of `self` at the start of `out`; returns the bytes it took.
+    #[doc(hidden)]
     fn encode_into_slice(&self, out: &mut [u8]) -> Result<usize, String>;
     /// Decodes one value from the front of `bytes`, returning the rest.
+    #[doc(hidden)]
     fn decode_from(bytes: &[u8]) -> Result<(Self, &[u8]), String>;
 }
 
@@ -218,8 +238,18 @@ arities!(borrowed_items);
 #[doc(hidden)]
 pub type Failure = (u64, String, Option<String>);
 
-/// The result type of a function run in worker processes: it travels back encoded with serde.
-#[doc(hidden)]
+/// A type that can come back from a worker process as a result: as [`ProcessArgument`], every
+/// type with serde's `Serialize` and `DeserializeOwned` that is `Send + 'static`. Nothing to
+/// implement. It is public so that a compile error can name it.
+///
+/// # Examples
+///
+/// ```
+/// fn can_come_back<T: parallel::ProcessResult>() {}
+///
+/// can_come_back::<(u64, String)>();
+/// can_come_back::<Option<Vec<f64>>>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot come back from a worker process",
     label = "this type must be serializable and own its data",
@@ -227,15 +257,20 @@ pub type Failure = (u64, String, Option<String>);
 )]
 pub trait ProcessResult: Send + Sized + 'static {
     /// The encoded value.
+    #[doc(hidden)]
     fn encode(&self) -> Result<Vec<u8>, String>;
     /// The encoded value, in `out` (emptied first), whose memory it reuses when it fits.
+    #[doc(hidden)]
     fn encode_reusing(&self, out: Vec<u8>) -> Result<Vec<u8>, String>;
     /// The value from its encoding.
+    #[doc(hidden)]
     fn decode(bytes: &[u8]) -> Result<Self, String>;
     /// A batch's reply, encoded: the values, the failures, and the nanoseconds the batch
     /// took.
+    #[doc(hidden)]
     fn encode_batch(values: &[Self], failures: &[Failure], nanos: u64) -> Result<Vec<u8>, String>;
     /// A batch's reply from its encoding.
+    #[doc(hidden)]
     #[allow(clippy::type_complexity)]
     fn decode_batch(bytes: &[u8]) -> Result<(Vec<Self>, Vec<Failure>, u64), String>;
 }
