@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::child;
+use super::initializer::Initializer;
 use super::os::{self, Signal};
-use super::wire::{Channel, Start};
+use super::registry::Call;
+use super::wire::{Channel, Outgoing, Start, Task};
 use crate::error::WorkerExit;
 use crate::sync::lock;
 
@@ -69,7 +71,7 @@ impl Signaller {
 /// What a new worker needs to know.
 pub(crate) struct Launch<'a> {
     pub(crate) max_frame: usize,
-    pub(crate) initializer: Option<&'a str>,
+    pub(crate) initializer: Option<&'a Initializer>,
 }
 
 impl Worker {
@@ -79,6 +81,17 @@ impl Worker {
     /// worker arms as it starts).
     pub(crate) fn start(launch: &Launch<'_>) -> Result<Self, String> {
         let mut worker = Self::spawn(launch).map_err(|error| error.to_string())?;
+        if let Some(Initializer::Call { name, input }) = launch.initializer {
+            let task = Task {
+                call: Call::One,
+                name,
+                input,
+            };
+            let outgoing = Outgoing { task, memory: None };
+            // A worker that is gone already is found by `recv_start` below, which says how
+            // it ended.
+            let _ = worker.channel.send_task(0, &outgoing);
+        }
         match worker.channel.recv_start() {
             Start::Ready => Ok(worker),
             Start::InitFailed(message) => {

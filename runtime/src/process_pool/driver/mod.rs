@@ -31,6 +31,7 @@ pub(crate) fn drive(shared: Arc<Shared>) {
         shared: &shared,
         retry: VecDeque::new(),
         next_id: 0,
+        booted: false,
     }
     .run();
 }
@@ -41,6 +42,18 @@ struct Driver<'a> {
     /// Tasks this driver claimed whose worker died before finishing them: sent again first.
     retry: VecDeque<Arc<dyn ProcessJob>>,
     next_id: u64,
+    /// Whether a worker of this driver has been up (counted in `Shared::boot`).
+    booted: bool,
+}
+
+impl Drop for Driver<'_> {
+    /// A driver that ends, however it ends, without ever having had a worker up tells
+    /// `wait_ready`, which would otherwise wait for it forever.
+    fn drop(&mut self) {
+        if !self.booted {
+            self.shared.boot.gone();
+        }
+    }
 }
 
 /// How the time with one worker ended.
@@ -131,15 +144,20 @@ impl Driver<'_> {
     fn start_worker(&mut self) -> Option<Worker> {
         let launch = Launch {
             max_frame: self.shared.settings.max_frame,
-            initializer: self.shared.settings.initializer,
+            initializer: self.shared.settings.initializer.as_ref(),
         };
         match Worker::start(&launch) {
             Ok(worker) => {
                 lock(&self.shared.live).push(Arc::clone(&worker.signaller));
+                if !self.booted {
+                    self.booted = true;
+                    self.shared.boot.up();
+                }
                 Some(worker)
             }
             Err(reason) => {
                 self.shared.lifecycle.break_pool(|| reason);
+                self.shared.boot.wake();
                 None
             }
         }
