@@ -578,7 +578,7 @@ impl ProcessPool {
             pool.shared.lifecycle.count_in();
             let spawned = thread::Builder::new()
                 .name(format!("parallel-process-{index}"))
-                .spawn(move || driver::drive(shared));
+                .spawn(move || driver::drive(shared, index));
             if let Err(error) = spawned {
                 pool.shared.lifecycle.count_out();
                 return Err(error); // dropping `pool` stops the drivers already started
@@ -1089,6 +1089,7 @@ impl Enqueue for ProcessPool {
             return Future::failed(error);
         }
         let job: Arc<dyn ProcessJob> = task.clone();
+        job.span().set_pool(self.shared.lifecycle.id(), "processes");
         match self.shared.queue.push(job) {
             Ok(()) => Future::new(task),
             Err(_) => Future::failed(TaskError::ShutDown),
