@@ -1,12 +1,12 @@
-//! A subscriber that panics whenever the runtime calls it (on a new span, a recorded field, an
-//! event, entering, leaving and closing a span) loses its spans and events, and nothing else:
+//! A subscriber that panics whenever the runtime calls it (on every other new span, and on each
+//! recorded field, event, entering, leaving and closing of a span) loses its spans and events, and nothing else:
 //! no worker thread or driver thread ends, every future finishes, and dead, recycled and
 //! timed-out workers are still replaced. `tracing` does not catch a subscriber's panic; the
 //! runtime does (`runtime/src/trace/`).
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -30,8 +30,14 @@ impl Subscriber for Panicking {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
         true
     }
+    /// Every other span is made, so that entering, leaving, recording and closing are tried.
     fn new_span(&self, _: &Attributes<'_>) -> Id {
-        explode("new_span")
+        static SPANS: AtomicU64 = AtomicU64::new(1);
+        let id = SPANS.fetch_add(1, Ordering::Relaxed);
+        if id % 2 == 0 {
+            explode("new_span");
+        }
+        Id::from_u64(id)
     }
     fn record(&self, _: &Id, _: &Record<'_>) {
         explode("record")
@@ -84,11 +90,15 @@ fn thread_tasks_finish_and_their_workers_live_on() {
     for round in 0..20 {
         assert_eq!(pool.submit(move || round * 2).result(), Ok(round * 2));
     }
-    let panicked = pool
-        .submit(|| panic!("the task's own panic"))
-        .result()
-        .unwrap_err();
-    assert_eq!(panicked.panic_message(), Some("the task's own panic"));
+    // Leaving the span of a task that panics happens while its panic unwinds; the subscriber
+    // panics again there.
+    for _ in 0..10 {
+        let panicked = pool
+            .submit(|| panic!("the task's own panic"))
+            .result()
+            .unwrap_err();
+        assert_eq!(panicked.panic_message(), Some("the task's own panic"));
+    }
     let doubled: Vec<u32> = pool
         .map(|x: u32| x * 2, 0..100)
         .map(Result::unwrap)
