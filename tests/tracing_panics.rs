@@ -1,8 +1,8 @@
-//! A subscriber that panics whenever the runtime calls it (on every other new span, and on each
-//! recorded field, event, entering, leaving and closing of a span) loses its spans and events, and nothing else:
-//! no worker thread or driver thread ends, every future finishes, and dead, recycled and
-//! timed-out workers are still replaced. `tracing` does not catch a subscriber's panic; the
-//! runtime does (`runtime/src/trace/`).
+//! A subscriber that panics whenever the runtime calls it (on every other new span, and on
+//! each recorded field, event, entering, leaving and closing of a span) loses its spans and
+//! events, and nothing else: no worker thread or driver thread ends, every future finishes,
+//! and dead, recycled and timed-out workers are still replaced. `tracing` does not catch a
+//! subscriber's panic; the runtime does (`runtime/src/trace/`).
 
 mod common;
 

@@ -12,7 +12,7 @@
 //! | a worker process starts | DEBUG | `parallel::worker` | `worker started` | `kind`, `pool`, `slot`, `pid` |
 //! | it replaces one | INFO | `parallel::worker` | `worker replaced` | the same, `previous`, `reason` |
 //! | it dies (crash, exit, kill from outside) | WARN | `parallel::worker` | `worker died` | `kind`, `pool`, `slot`, `pid`, `exit` |
-//! | its pool kills it (deadline, `Future::kill`, garbage) | INFO | `parallel::worker` | `worker killed` | the same, `reason` |
+//! | its pool kills it (deadline, `Future::kill`, garbage, `kill_workers`) | INFO | `parallel::worker` | `worker killed` | `kind`, `pool`, `slot`, `pid`, `reason` |
 //! | it is recycled (`max_tasks_per_child`) | DEBUG | `parallel::worker` | `worker recycled` | `kind`, `pool`, `slot`, `pid`, `tasks` |
 //! | it leaves when idle (`idle_timeout`) | DEBUG | `parallel::worker` | `idle worker let go` | `kind`, `pool`, `slot`, `pid` |
 //! | it retires at shutdown | DEBUG | `parallel::worker` | `worker retired` | `kind`, `pool`, `slot`, `pid` |

@@ -1,6 +1,8 @@
 //! The stand-ins of `on.rs` without the feature `tracing`: empty, inlined, and of no size.
 
-use crate::error::{TaskError, WorkerExit};
+use std::fmt::Display;
+
+use crate::error::WorkerExit;
 
 /// A task's span: nothing.
 pub(crate) struct TaskSpan;
@@ -52,7 +54,7 @@ pub(crate) fn worker_replaced(_pool: usize, _slot: usize, _pid: u32, _previous: 
 pub(crate) fn worker_died(_pool: usize, _slot: usize, _pid: u32, _exit: &WorkerExit) {}
 
 #[inline(always)]
-pub(crate) fn worker_killed(_pool: usize, _slot: usize, _pid: u32, _reason: &TaskError) {}
+pub(crate) fn worker_killed(_pool: usize, _slot: usize, _pid: u32, _reason: &dyn Display) {}
 
 #[inline(always)]
 pub(crate) fn worker_recycled(_pool: usize, _slot: usize, _pid: u32, _tasks: usize) {}

@@ -1,12 +1,13 @@
 //! The runtime's spans and events, through `tracing` (the table is in `mod.rs`). Every call
 //! into the subscriber goes through `quietly`.
 
+use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tracing::field::Empty;
 use tracing::Span;
 
-use crate::error::{TaskError, WorkerExit};
+use crate::error::WorkerExit;
 use crate::panic;
 
 /// The target of task spans.
@@ -23,7 +24,9 @@ fn quietly<R>(f: impl FnOnce() -> R) -> Option<R> {
     panic::catch_parts(f).ok()
 }
 
-/// A new task id, unique in the program.
+/// A new task id, unique in the program. Called inside the span macros, which evaluate a
+/// field only when the subscriber wants the span, so a program with no interested
+/// subscriber takes no id.
 fn next_task() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     NEXT.fetch_add(1, Ordering::Relaxed)
@@ -38,16 +41,21 @@ pub(crate) struct Entered<'a>(Option<tracing::span::Entered<'a>>);
 impl TaskSpan {
     /// The span of a task of thread pool `pool` that calls `function` (a type name).
     pub(crate) fn thread(pool: usize, function: &'static str) -> Self {
-        Self(quietly(
-            || tracing::debug_span!(target: TASK, "task", kind = "threads", pool, function, task = next_task()),
-        ))
+        Self(quietly(|| {
+            tracing::debug_span!(
+                target: TASK, "task", kind = "threads", pool, function, task = next_task()
+            )
+        }))
     }
 
     /// The span of a thread map's batch of `items` items.
     pub(crate) fn thread_batch(pool: usize, function: &'static str, items: usize) -> Self {
-        Self(quietly(
-            || tracing::debug_span!(target: TASK, "batch", kind = "threads", pool, function, task = next_task(), items),
-        ))
+        Self(quietly(|| {
+            tracing::debug_span!(
+                target: TASK, "batch", kind = "threads", pool, function, items,
+                task = next_task()
+            )
+        }))
     }
 
     /// The span of a process task calling the registered `function` (a map's batch if
@@ -55,9 +63,15 @@ impl TaskSpan {
     pub(crate) fn process(function: &'static str, batch: bool) -> Self {
         Self(quietly(|| {
             if batch {
-                tracing::debug_span!(target: TASK, "batch", kind = Empty, pool = Empty, function, task = next_task())
+                tracing::debug_span!(
+                    target: TASK, "batch", kind = Empty, pool = Empty, function,
+                    task = next_task()
+                )
             } else {
-                tracing::debug_span!(target: TASK, "task", kind = Empty, pool = Empty, function, task = next_task())
+                tracing::debug_span!(
+                    target: TASK, "task", kind = Empty, pool = Empty, function,
+                    task = next_task()
+                )
             }
         }))
     }
@@ -115,27 +129,37 @@ pub(crate) fn worker_started(pool: usize, slot: usize, pid: u32) {
 }
 
 pub(crate) fn worker_replaced(pool: usize, slot: usize, pid: u32, previous: u32, why: &str) {
-    quietly(
-        || tracing::info!(target: WORKER, kind = PROCESSES, pool, slot, pid, previous, reason = why, "worker replaced"),
-    );
+    quietly(|| {
+        tracing::info!(
+            target: WORKER, kind = PROCESSES, pool, slot, pid, previous, reason = why,
+            "worker replaced"
+        )
+    });
 }
 
 pub(crate) fn worker_died(pool: usize, slot: usize, pid: u32, exit: &WorkerExit) {
-    quietly(
-        || tracing::warn!(target: WORKER, kind = PROCESSES, pool, slot, pid, exit = %exit, "worker died"),
-    );
+    quietly(|| {
+        tracing::warn!(
+            target: WORKER, kind = PROCESSES, pool, slot, pid, exit = %exit, "worker died"
+        )
+    });
 }
 
-pub(crate) fn worker_killed(pool: usize, slot: usize, pid: u32, reason: &TaskError) {
-    quietly(
-        || tracing::info!(target: WORKER, kind = PROCESSES, pool, slot, pid, reason = %reason, "worker killed"),
-    );
+/// `reason`: the error its running task got, or why all workers were stopped.
+pub(crate) fn worker_killed(pool: usize, slot: usize, pid: u32, reason: &dyn Display) {
+    quietly(|| {
+        tracing::info!(
+            target: WORKER, kind = PROCESSES, pool, slot, pid, reason = %reason, "worker killed"
+        )
+    });
 }
 
 pub(crate) fn worker_recycled(pool: usize, slot: usize, pid: u32, tasks: usize) {
-    quietly(
-        || tracing::debug!(target: WORKER, kind = PROCESSES, pool, slot, pid, tasks, "worker recycled"),
-    );
+    quietly(|| {
+        tracing::debug!(
+            target: WORKER, kind = PROCESSES, pool, slot, pid, tasks, "worker recycled"
+        )
+    });
 }
 
 pub(crate) fn worker_idle(pool: usize, slot: usize, pid: u32) {
@@ -151,7 +175,9 @@ pub(crate) fn worker_retired(pool: usize, slot: usize, pid: u32) {
 }
 
 pub(crate) fn worker_failed(pool: usize, slot: usize, reason: &str) {
-    quietly(
-        || tracing::error!(target: WORKER, kind = PROCESSES, pool, slot, reason, "worker could not start"),
-    );
+    quietly(|| {
+        tracing::error!(
+            target: WORKER, kind = PROCESSES, pool, slot, reason, "worker could not start"
+        )
+    });
 }

@@ -237,7 +237,13 @@ impl Driver<'_> {
             // Inside the span of the task it was running, if any.
             let _span = running.as_ref().map(|running| running.job.span().enter());
             let (pool, pid) = (self.shared.lifecycle.id(), worker.pid());
-            trace::worker_died(pool, self.slot, pid, &exit);
+            if killed_for_task {
+                trace::worker_killed(pool, self.slot, pid, &TaskError::Cancelled);
+            } else if self.shared.is_stopping() {
+                trace::worker_killed(pool, self.slot, pid, &"its pool stopped every worker");
+            } else {
+                trace::worker_died(pool, self.slot, pid, &exit);
+            }
             self.replacing = Some((
                 pid,
                 if killed_for_task {

@@ -68,14 +68,15 @@ impl Driver<'_> {
         frame: Frame,
     ) -> Option<Next> {
         let done = in_flight.pop_front().expect("the front exists");
-        let span = done.job.span().enter();
         let input = done.job.take_input();
         let (id, shared) = (frame.id, frame.is_shared_reply());
-        match frame.reply(worker.pid()) {
-            Ok((payload, pid)) => done.job.finish(Ok((payload.bytes(), pid))),
-            Err(error) => done.job.finish(Err(error)),
+        {
+            let _span = done.job.span().enter();
+            match frame.reply(worker.pid()) {
+                Ok((payload, pid)) => done.job.finish(Ok((payload.bytes(), pid))),
+                Err(error) => done.job.finish(Err(error)),
+            }
         }
-        drop(span);
         // Decoded (or dropped): the worker may write that region again. A failed send means
         // a dead worker, which the next wait finds.
         if shared {
