@@ -82,3 +82,61 @@ impl Boot {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Barrier};
+    use std::thread;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn never_broken() -> Option<TaskError> {
+        None
+    }
+
+    #[test]
+    fn waits_for_every_driver_and_gives_up_at_the_deadline() {
+        let boot = Boot::new();
+        boot.up();
+        let soon = Instant::now() + Duration::from_millis(10);
+        assert_eq!(boot.wait(2, Some(soon), never_broken), Ok(false));
+        boot.up();
+        assert_eq!(boot.wait(2, None, never_broken), Ok(true));
+    }
+
+    #[test]
+    fn a_driver_gone_without_a_worker_is_shut_down() {
+        let boot = Boot::new();
+        boot.up();
+        boot.gone();
+        assert_eq!(boot.wait(2, None, never_broken), Err(TaskError::ShutDown));
+    }
+
+    #[test]
+    fn a_waiter_wakes_for_each_change_made_on_another_thread() {
+        for _ in 0..100 {
+            let boot = Arc::new(Boot::new());
+            let broken = Arc::new(AtomicBool::new(false));
+            let barrier = Arc::new(Barrier::new(2));
+            let breaker = {
+                let (boot, broken, barrier) = (boot.clone(), broken.clone(), barrier.clone());
+                thread::spawn(move || {
+                    barrier.wait();
+                    boot.up();
+                    broken.store(true, Ordering::Release);
+                    boot.wake();
+                })
+            };
+            barrier.wait();
+            let outcome = boot.wait(2, None, || {
+                broken
+                    .load(Ordering::Acquire)
+                    .then(|| TaskError::broken("no worker"))
+            });
+            assert_eq!(outcome, Err(TaskError::broken("no worker")));
+            breaker.join().unwrap();
+        }
+    }
+}
