@@ -5,7 +5,7 @@
 //!
 //! | what | level | target | name or message | fields |
 //! |---|---|---|---|---|
-//! | a task | DEBUG | `parallel::task` | span `task` | `kind` (`threads` or `processes`), `pool`, `function`, `task` |
+//! | a task | DEBUG | `parallel::task` | span `task` | `kind` (`threads`, `processes` or `mpi`), `pool`, `function`, `task` |
 //! | a thread map's batch | DEBUG | `parallel::task` | span `batch` | the same, and `items` |
 //! | a process map's batch | DEBUG | `parallel::task` | span `batch` | the same as a task |
 //! | a worker thread starts | DEBUG | `parallel::worker` | `worker started` | `kind`, `pool`, `thread` |
