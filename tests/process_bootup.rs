@@ -283,6 +283,21 @@ fn initializer_arguments_that_cannot_be_encoded_are_refused_at_build() {
 
 #[test]
 #[cfg_attr(miri, ignore)]
+fn initializer_arguments_over_the_frame_limit_are_refused_at_build() {
+    let error = ProcessPool::builder()
+        .initializer(log_pid, ("x".repeat(4096),))
+        .max_frame(1024)
+        .build()
+        .unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(
+        error.to_string().contains("frame limit of 1024 bytes"),
+        "{error}"
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore)]
 fn waiting_for_workers_that_were_killed_never_hangs() {
     for _ in 0..5 {
         let pool = ProcessPool::builder().workers(2).build().unwrap();

@@ -485,8 +485,8 @@ impl ProcessPoolBuilder {
     ///
     /// `InvalidInput` if `workers` or `max_tasks_per_child` is 0, or the
     /// [`initializer`](Self::initializer) is not a `#[parallel(processes)]` function or its
-    /// arguments cannot be encoded; the operating system's error if a driver thread cannot be
-    /// started. With [`wait_ready`](Self::wait_ready), an error of kind `Other` if a worker
+    /// arguments cannot be encoded or take more than [`max_frame`](Self::max_frame); the
+    /// operating system's error if a driver thread cannot be started. With [`wait_ready`](Self::wait_ready), an error of kind `Other` if a worker
     /// cannot start (its inner error is the [`TaskError`] that
     /// [`ProcessPool::wait_ready`] gives).
     ///
@@ -511,8 +511,20 @@ impl ProcessPoolBuilder {
                 "a worker that may run no task never runs anything; allow 1 task or more",
             );
         }
-        if let Some(Err(message)) = &self.initializer {
-            return invalid(message);
+        match &self.initializer {
+            Some(Err(message)) => return invalid(message),
+            Some(Ok(Initializer::Call { name, input })) => {
+                // The frame that carries it: the call byte, the name's length and the name.
+                let len = 3 + name.len() + input.len();
+                if len > self.max_frame {
+                    return invalid(&format!(
+                        "the initializer's arguments take {len} bytes, over the pool's frame \
+                         limit of {} bytes (`max_frame`)",
+                        self.max_frame
+                    ));
+                }
+            }
+            _ => {}
         }
         let wait_ready = self.wait_ready;
         let pool = ProcessPool::start(self)?;

@@ -88,9 +88,15 @@ impl Worker {
                 input,
             };
             let outgoing = Outgoing { task, memory: None };
-            // A worker that is gone already is found by `recv_start` below, which says how
-            // it ended.
-            let _ = worker.channel.send_task(0, &outgoing);
+            // The worker waits for this frame before anything else: if it cannot go, stop the
+            // worker rather than wait for a `READY` that would never come.
+            if let Err(error) = worker.channel.send_task(0, &outgoing) {
+                worker.kill();
+                let exit = worker.reap();
+                return Err(format!(
+                    "could not send the initializer to a worker process (it {exit}): {error}"
+                ));
+            }
         }
         match worker.channel.recv_start() {
             Start::Ready => Ok(worker),
