@@ -290,6 +290,9 @@ fn a_thread_task_runs_inside_its_span_under_the_submitters() {
         Some(outer_id),
         "made inside the submitter's span"
     );
+    let started = recorder.one_event("worker started", "pool", &span.fields["pool"]);
+    assert_eq!(started.fields["kind"], "threads");
+    assert!(started.fields["thread"].ends_with("-0"), "{started:?}");
     let inside = recorder.event_in("inside the thread task", span.id);
     assert!(inside.is_some(), "the task ran inside its span");
 }

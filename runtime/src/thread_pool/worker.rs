@@ -118,10 +118,7 @@ fn run(shared: Arc<Shared>) {
     POOL.with(|pool| {
         pool.get_or_init(|| Arc::clone(&shared));
     });
-    trace::thread_started(
-        shared.lifecycle.id(),
-        thread::current().name().unwrap_or_default(),
-    );
+    trace::thread_started(shared.lifecycle.id());
     if let Some(initializer) = &shared.initializer {
         if let Err((message, location)) = panic::catch_parts(|| initializer()) {
             let at = location.map(|at| format!(" at {at}")).unwrap_or_default();

@@ -42,7 +42,7 @@ pub(crate) fn in_span<F>(_span: TaskSpan, f: F) -> F {
 }
 
 #[inline(always)]
-pub(crate) fn thread_started(_pool: usize, _thread: &str) {}
+pub(crate) fn thread_started(_pool: usize) {}
 
 #[inline(always)]
 pub(crate) fn worker_started(_pool: usize, _slot: usize, _pid: u32) {}

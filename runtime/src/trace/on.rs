@@ -118,8 +118,13 @@ pub(crate) fn in_span<T>(span: TaskSpan, f: impl FnOnce() -> T) -> impl FnOnce()
     }
 }
 
-pub(crate) fn thread_started(pool: usize, thread: &str) {
-    quietly(|| tracing::debug!(target: WORKER, kind = "threads", pool, thread, "worker started"));
+/// Called on the new worker thread.
+pub(crate) fn thread_started(pool: usize) {
+    quietly(|| {
+        let thread = std::thread::current();
+        let thread = thread.name().unwrap_or_default();
+        tracing::debug!(target: WORKER, kind = "threads", pool, thread, "worker started")
+    });
 }
 
 pub(crate) fn worker_started(pool: usize, slot: usize, pid: u32) {
