@@ -62,17 +62,48 @@ fn install() {
     ONCE.call_once(|| tracing::subscriber::set_global_default(Panicking).unwrap());
 }
 
-fn await_running<T>(future: &Future<T>) {
+/// Waits until the task of `future` has begun in its worker, which then wrote its process id
+/// to `path` (`Future::is_running` says only that a driver took it: it may not have reached
+/// the worker yet, and a worker killed before it does would pass it to the next worker).
+fn await_started<T: std::fmt::Debug>(future: &Future<T>, path: &str) -> u32 {
     let start = Instant::now();
-    while !future.is_running() {
+    loop {
+        let written = std::fs::read_to_string(path).ok();
+        if let Some(pid) = written.and_then(|text| text.trim().parse().ok()) {
+            return pid;
+        }
+        assert!(!future.is_done(), "the task ended: {:?}", future.result());
         assert!(start.elapsed() < PATIENCE, "the task never started");
         thread::yield_now();
     }
 }
 
+/// A scratch file path for this test process.
+fn scratch(name: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "parallel-{}-{}-{}-{name}",
+        env!("CARGO_CRATE_NAME"),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    path.to_string_lossy().into_owned()
+}
+
 #[parallel(processes = 1)]
 fn worker_pid() -> u32 {
     std::process::id()
+}
+
+/// Writes its process id to `path` (whole, by a rename), then never returns.
+#[parallel(processes = 1)]
+fn park_after_writing(path: String) {
+    let partial = format!("{path}.partial");
+    std::fs::write(&partial, std::process::id().to_string()).unwrap();
+    std::fs::rename(&partial, &path).unwrap();
+    loop {
+        thread::park();
+    }
 }
 
 #[parallel(processes = 1)]
@@ -121,8 +152,9 @@ fn process_tasks_finish_and_dead_workers_are_replaced() {
         .submit(worker_pid, ())
         .result_timeout(PATIENCE)
         .unwrap();
-    let doomed = pool.submit(forever, ());
-    await_running(&doomed);
+    let marker = scratch("doomed");
+    let doomed = pool.submit(park_after_writing, (marker.clone(),));
+    assert_eq!(await_started(&doomed, &marker), first, "one worker");
     Process::running(first).kill();
     assert!(doomed
         .result_timeout(PATIENCE)
@@ -143,6 +175,7 @@ fn process_tasks_finish_and_dead_workers_are_replaced() {
         "the subscriber was called"
     );
     assert!(pool.shutdown_timeout(PATIENCE, false), "every driver ends");
+    let _ = std::fs::remove_file(&marker);
 }
 
 #[test]

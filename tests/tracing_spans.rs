@@ -8,7 +8,7 @@ mod common;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -226,13 +226,32 @@ impl Recorder {
     }
 }
 
-/// Waits until `future` is running (claimed by a driver and sent to its worker).
-fn await_running<T>(future: &Future<T>) {
+/// Waits until the task of `future` has begun in its worker, which then wrote its process id
+/// to `path` (`Future::is_running` says only that a driver took it: it may not have reached
+/// the worker yet, and a worker killed before it does would pass it to the next worker).
+fn await_started<T: std::fmt::Debug>(future: &Future<T>, path: &str) -> u32 {
     let start = Instant::now();
-    while !future.is_running() {
+    loop {
+        let written = std::fs::read_to_string(path).ok();
+        if let Some(pid) = written.and_then(|text| text.trim().parse().ok()) {
+            return pid;
+        }
+        assert!(!future.is_done(), "the task ended: {:?}", future.result());
         assert!(start.elapsed() < PATIENCE, "the task never started");
         thread::yield_now();
     }
+}
+
+/// A scratch file path for this test process.
+fn scratch(name: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "parallel-{}-{}-{}-{name}",
+        env!("CARGO_CRATE_NAME"),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    path.to_string_lossy().into_owned()
 }
 
 fn thread_work() -> u32 {
@@ -253,6 +272,17 @@ fn traced_square(x: u64) -> u64 {
 #[parallel(processes = 1)]
 fn worker_pid() -> u32 {
     std::process::id()
+}
+
+/// Writes its process id to `path` (whole, by a rename), then never returns.
+#[parallel(processes = 1)]
+fn park_after_writing(path: String) {
+    let partial = format!("{path}.partial");
+    std::fs::write(&partial, std::process::id().to_string()).unwrap();
+    std::fs::rename(&partial, &path).unwrap();
+    loop {
+        thread::park();
+    }
 }
 
 #[parallel(processes = 1)]
@@ -389,8 +419,9 @@ fn a_worker_killed_from_outside_is_seen_dying_and_being_replaced() {
     let recorder = recorder();
     let pool = ProcessPool::builder().workers(1).build().unwrap();
     let first = pool.submit(worker_pid, ()).result().unwrap();
-    let doomed = pool.submit(forever, ());
-    await_running(&doomed);
+    let marker = scratch("doomed");
+    let doomed = pool.submit(park_after_writing, (marker.clone(),));
+    assert_eq!(await_started(&doomed, &marker), first, "one worker");
     Process::running(first).kill();
     let error = doomed.result_timeout(PATIENCE).unwrap_err();
     assert!(error.is_worker_died(), "{error:?}");
@@ -414,7 +445,7 @@ fn a_worker_killed_from_outside_is_seen_dying_and_being_replaced() {
     assert_eq!(died.fields["pool"], started.fields["pool"]);
     let running = recorder.span(died.span.expect("inside the running task's span"));
     assert!(
-        running.fields["function"].contains("forever#fn()"),
+        running.fields["function"].contains("park_after_writing#fn(String)"),
         "{running:?}"
     );
 
@@ -426,6 +457,7 @@ fn a_worker_killed_from_outside_is_seen_dying_and_being_replaced() {
     drop(pool);
     let retired = recorder.one_event("worker retired", "pid", second);
     assert_eq!(retired.fields["pool"], started.fields["pool"]);
+    let _ = std::fs::remove_file(&marker);
 }
 
 #[test]
