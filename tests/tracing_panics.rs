@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::process::Process;
 use common::PATIENCE;
-use parallel::{parallel, Future, ProcessPool, ThreadPool};
+use parallel::{parallel, Future, ProcessPool, TaskError, ThreadPool};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
@@ -129,6 +129,14 @@ fn thread_tasks_finish_and_their_workers_live_on() {
             .result()
             .unwrap_err();
         assert_eq!(panicked.panic_message(), Some("the task's own panic"));
+        let TaskError::Panicked { location, .. } = &panicked else {
+            panic!("{panicked:?}");
+        };
+        let location = location.as_deref().unwrap_or_default();
+        assert!(
+            location.contains("tracing_panics.rs"),
+            "the task's own: {location}"
+        );
     }
     let doubled: Vec<u32> = pool
         .map(|x: u32| x * 2, 0..100)

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::process::{self, Process};
 use common::PATIENCE;
-use parallel::{parallel, Future, ProcessPool, ThreadPool};
+use parallel::{parallel, Future, ProcessPool, TaskError, ThreadPool};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
@@ -337,6 +337,25 @@ impl Recorder {
             .find(|event| event.message == message && event.span == Some(span))
             .cloned()
     }
+}
+
+#[test]
+fn a_thread_task_that_panics_keeps_its_location_after_leaving_its_span() {
+    recorder();
+    let pool = ThreadPool::builder().workers(1).build().unwrap();
+    let line = line!() + 2;
+    let error = pool
+        .submit(|| panic!("inside a span"))
+        .result()
+        .unwrap_err();
+    let TaskError::Panicked { location, .. } = &error else {
+        panic!("{error:?}");
+    };
+    let location = location.as_deref().unwrap_or_default();
+    assert!(
+        location.starts_with(&format!("tests/tracing_spans.rs:{line}:")),
+        "{location}"
+    );
 }
 
 #[test]

@@ -29,7 +29,10 @@
 //! A subscriber is the program's code running on the runtime's threads, so each call into
 //! `tracing` is made under `catch_unwind` (`on::quietly`): a subscriber that panics loses
 //! that span or event, never a driver or a worker thread, and never leaves a future
-//! unfinished. (`tracing` itself does not catch.)
+//! unfinished; the first such panic is reported on stderr. (`tracing` itself does not
+//! catch.) A span is also left while its task's panic unwinds; a second panic caught inside
+//! that destructor is allowed (only one escaping it aborts), and the task's panic keeps its
+//! location (`panic::catch_aside`).
 
 #[cfg(feature = "tracing")]
 mod on;

@@ -2,7 +2,7 @@
 //! into the subscriber goes through `quietly`.
 
 use std::fmt::Display;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tracing::field::Empty;
 use tracing::Span;
@@ -17,11 +17,26 @@ const WORKER: &str = "parallel::worker";
 /// The `kind` of a process pool's events.
 const PROCESSES: &str = "processes";
 
-/// Runs `f`, which calls the subscriber, turning a panic in it into `None` without a report
-/// (`panic::catch_parts`): a subscriber's panic must not end a runtime thread, and the span or
-/// event it was given is simply lost.
+/// Runs `f`, which calls the subscriber, turning a panic in it into `None`: a subscriber's
+/// panic must not end a runtime thread, and the span or event it was given is simply lost.
+/// The first such panic in the program is reported on stderr, the others are not (one per
+/// event would flood it). `panic::catch_aside` keeps the location of a task's own panic
+/// that may be unwinding meanwhile.
 fn quietly<R>(f: impl FnOnce() -> R) -> Option<R> {
-    panic::catch_parts(f).ok()
+    static REPORTED: AtomicBool = AtomicBool::new(false);
+    match panic::catch_aside(f) {
+        Ok(value) => Some(value),
+        Err((message, location)) => {
+            if !REPORTED.swap(true, Ordering::Relaxed) {
+                let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
+                eprintln!(
+                    "parallel: a `tracing` subscriber panicked{at} (this span or event is \
+                     lost, and later panics of subscribers are not reported): {message}"
+                );
+            }
+            None
+        }
+    }
 }
 
 /// A new task id, unique in the program. Called inside the span macros, which evaluate a
@@ -103,8 +118,7 @@ impl Drop for TaskSpan {
 impl Drop for Entered<'_> {
     fn drop(&mut self) {
         if let Some(entered) = self.0.take() {
-            // Also while a task's panic unwinds: a second panic caught inside a destructor
-            // is allowed (only one that escapes it aborts).
+            // Also while a task's panic unwinds (see `mod.rs`).
             quietly(move || drop(entered));
         }
     }
