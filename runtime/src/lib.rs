@@ -48,6 +48,7 @@ mod signal;
 mod spin;
 mod sync;
 mod thread_pool;
+mod trace;
 mod wait;
 mod waitable;
 mod watch;

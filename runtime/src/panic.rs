@@ -88,6 +88,31 @@ pub(crate) fn drop_quietly<T>(what: &str, value: T) {
     }
 }
 
+/// Runs `f`, code of the program's that the runtime calls for itself (a `tracing`
+/// subscriber), turning a panic into its message and location without printing it. Unlike
+/// [`catch_parts`], it leaves in place the location of a task's panic that may be unwinding
+/// through the caller (a span is left while its task's panic unwinds), so the task's
+/// `TaskError::Panicked` still says where it panicked.
+#[cfg(feature = "tracing")]
+pub(crate) fn catch_aside<R>(f: impl FnOnce() -> R) -> Result<R, (String, Option<String>)> {
+    /// Counts the thread out of `CATCHING` and puts the saved location back, however `f` ends.
+    struct Aside(Option<String>);
+
+    impl Drop for Aside {
+        fn drop(&mut self) {
+            CATCHING.with(|depth| depth.set(depth.get() - 1));
+            let saved = self.0.take();
+            let _ = LOCATION.try_with(|slot| *slot.borrow_mut() = saved);
+        }
+    }
+
+    install();
+    let saved = LOCATION.with(|slot| slot.borrow_mut().take());
+    CATCHING.with(|depth| depth.set(depth.get() + 1));
+    let _aside = Aside(saved);
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| parts(payload.as_ref()))
+}
+
 /// Marks this thread as running a task while alive.
 struct Catching;
 

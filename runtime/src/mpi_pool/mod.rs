@@ -759,6 +759,8 @@ fn enqueue_on_ranks<T: Send + 'static>(
     if let Some(error) = state.lifecycle.broken_error() {
         return Future::failed(error);
     }
+    // Feature `tracing`: the task's span names its pool (nothing without the feature).
+    crate::process_pool::ProcessJob::span(&*task).set_pool(state.lifecycle.id(), "mpi");
     {
         // Counted in under the lock that `shutdown` closes under, so a `shutdown(wait)` that
         // sees the pool open waits for this task.

@@ -5,6 +5,7 @@
 
 use std::io;
 
+use super::initializer::Initializer;
 use super::os::{self, ParentWatch};
 use super::registry::{self, Ran};
 use super::wire::{Answer, Channel, Frame, RecvError};
@@ -25,15 +26,22 @@ mod exit {
     pub(super) const INIT_FAILED: i32 = 103;
 }
 
+/// What the initializer field of `ENV` holds for an initializer that comes as the worker's
+/// first frame (`Initializer::Call`). No registered name is this: names are module paths.
+const SENT: &str = "@";
+
 /// The value of `ENV` for a worker of this process: where it finds its channel, this
-/// process's id, the frame limit, and the initializer to run (empty for none).
-pub(crate) fn spec(max_frame: usize, initializer: Option<&str>) -> String {
+/// process's id, the frame limit, and the initializer to run (empty for none; a registered
+/// initializer's name; or `SENT`).
+pub(crate) fn spec(max_frame: usize, initializer: Option<&Initializer>) -> String {
     let parent = std::process::id();
     let channel = os::CHILD_CHANNEL;
-    format!(
-        "{channel},{parent},{max_frame},{}",
-        initializer.unwrap_or("")
-    )
+    let initializer = match initializer {
+        None => "",
+        Some(Initializer::Named(name)) => name,
+        Some(Initializer::Call { .. }) => SENT,
+    };
+    format!("{channel},{parent},{max_frame},{initializer}")
 }
 
 // Runs in every program that links this crate, before `main`. Anything but a worker returns
@@ -67,7 +75,15 @@ struct Spec {
     fd: i32,
     parent: u32,
     max_frame: usize,
-    initializer: Option<String>,
+    initializer: Option<Init>,
+}
+
+/// The initializer a worker runs, as `ENV` says.
+enum Init {
+    /// A `fn()` registered as an initializer under this name.
+    Named(String),
+    /// A registered function and its arguments, in the first frame (`SENT`).
+    Sent,
 }
 
 impl Spec {
@@ -77,10 +93,11 @@ impl Spec {
             fd: parts.next()?.parse().ok()?,
             parent: parts.next()?.parse().ok()?,
             max_frame: parts.next()?.parse().ok()?,
-            initializer: parts
-                .next()
-                .filter(|name| !name.is_empty())
-                .map(str::to_owned),
+            initializer: match parts.next()? {
+                "" => None,
+                SENT => Some(Init::Sent),
+                name => Some(Init::Named(name.to_owned())),
+            },
         })
     }
 }
@@ -93,11 +110,17 @@ fn run(spec: Spec) -> i32 {
     };
     let mut channel = Channel::new(stream, spec.max_frame);
     watch_parent(channel.watch_parent(spec.parent));
-    if let Some(name) = &spec.initializer {
-        if let Err(message) = registry::initialize(name) {
-            let _ = channel.send_init_failed(&message);
-            return exit::INIT_FAILED;
-        }
+    let initialized = match &spec.initializer {
+        None => Ok(()),
+        Some(Init::Named(name)) => registry::initialize(name),
+        Some(Init::Sent) => match channel.recv_task() {
+            Ok(frame) => initialize_sent(&frame),
+            Err(_) => return exit::BAD_CHANNEL,
+        },
+    };
+    if let Err(message) = initialized {
+        let _ = channel.send_init_failed(&message);
+        return exit::INIT_FAILED;
     }
     if channel.send_ready().is_err() {
         return exit::BAD_CHANNEL;
@@ -112,6 +135,24 @@ fn run(spec: Spec) -> i32 {
             }
             Err(RecvError::Closed) => return exit::DONE,
             Err(_) => return exit::BAD_CHANNEL,
+        }
+    }
+}
+
+/// Runs the initializer that came as the worker's first frame (a registered function called
+/// with its arguments); `Err` says why it failed.
+fn initialize_sent(frame: &Frame) -> Result<(), String> {
+    let task = frame.task()?;
+    match registry::run(task.name, task.call, task.input) {
+        Ran::Done(_) => Ok(()),
+        Ran::Codec(message) => Err(message),
+        Ran::Unknown => Err(format!(
+            "no `#[parallel(processes)]` function is registered as `{}`",
+            task.name
+        )),
+        Ran::Panicked(message, location) => {
+            let at = location.map(|at| format!(" at {at}")).unwrap_or_default();
+            Err(format!("the initializer panicked{at}: {message}"))
         }
     }
 }

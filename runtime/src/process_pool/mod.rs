@@ -2,9 +2,11 @@
 //! `ProcessPoolExecutor`), with crash isolation, per-task deadlines that kill the worker, and
 //! worker recycling. The protocol is in `README.md` beside this file.
 
+mod boot;
 mod child;
 mod codec;
 mod driver;
+mod initializer;
 mod os;
 pub(crate) mod registry;
 mod shared;
@@ -23,6 +25,7 @@ use std::time::{Duration, Instant};
 
 #[doc(hidden)]
 pub use self::codec::{ProcessArgument, ProcessArguments, ProcessItem, ProcessResult};
+use self::initializer::Initializer;
 use self::os::Signal;
 #[doc(hidden)]
 pub use self::registry::{invoke, invoke_initializer, Call, Remote, RemoteEntry, REMOTE_FUNCTIONS};
@@ -144,6 +147,8 @@ pub fn parent_id() -> u32 {
 /// | [`max_frame`](Self::max_frame) | 1 GiB | |
 /// | [`retries`](Self::retries) | 0 | (dask's and Ray's `retries`) |
 /// | [`idle_timeout`](Self::idle_timeout) | none | (loky's `timeout`) |
+/// | [`initializer`](Self::initializer) | none | `initializer`, `initargs` |
+/// | [`wait_ready`](Self::wait_ready) | no | (mpi4py's `bootup(wait=True)`) |
 ///
 /// # Examples
 ///
@@ -155,13 +160,15 @@ pub fn parent_id() -> u32 {
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct ProcessPoolBuilder {
     workers: Option<usize>,
-    initializer: Option<&'static str>,
+    /// `Err` says why the initializer given cannot run (`build` refuses it).
+    initializer: Option<Result<Initializer, String>>,
     max_tasks_per_child: Option<usize>,
     task_timeout: Option<Duration>,
     max_frame: usize,
     retries: u32,
     idle_timeout: Option<Duration>,
     wait_at_exit: bool,
+    wait_ready: bool,
 }
 
 impl Default for ProcessPoolBuilder {
@@ -175,6 +182,7 @@ impl Default for ProcessPoolBuilder {
             retries: 0,
             idle_timeout: None,
             wait_at_exit: true,
+            wait_ready: false,
         }
     }
 }
@@ -352,7 +360,122 @@ impl ProcessPoolBuilder {
     /// broken: every task fails with [`TaskError::Broken`] and no further workers start.
     #[doc(hidden)]
     pub fn initializer_named(mut self, name: &'static str) -> Self {
-        self.initializer = Some(name);
+        self.initializer = Some(Ok(Initializer::Named(name)));
+        self
+    }
+
+    /// Runs `function(args)` once in each worker process before its first task (Python's
+    /// `initializer` and `initargs`), to set up what every task of the worker uses: a
+    /// connection, a loaded model, a global setting.
+    ///
+    /// `function` is a `#[parallel(processes)]` function returning `()`: a worker is this
+    /// program started again, and finds functions by the name registered for them, so a
+    /// closure cannot be one (see [`RemoteFn`]). Using it here does not start its own pool.
+    /// `args` are encoded once, here, and every worker gets a copy, including the workers
+    /// that replace dead or recycled ones.
+    ///
+    /// If it panics (or its arguments cannot be decoded, or the worker dies in it), the
+    /// pool is broken: every task fails with [`TaskError::Broken`], whose reason carries the
+    /// panic's message and location, and no further workers start, so a failing initializer
+    /// never becomes a loop of new processes. [`ProcessPool::wait_ready`] reports the same
+    /// error as soon as it happens.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// static SCALE: AtomicU64 = AtomicU64::new(1);
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn set_scale(scale: u64) {
+    ///     SCALE.store(scale, Ordering::Relaxed);
+    /// }
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn scaled(x: u64) -> u64 {
+    ///     x * SCALE.load(Ordering::Relaxed)
+    /// }
+    ///
+    /// let pool = ProcessPool::builder().workers(2).initializer(set_scale, (10,)).build().unwrap();
+    /// assert_eq!(pool.submit(scaled, (4,)).result(), Ok(40));
+    /// ```
+    ///
+    /// An initializer that panics breaks the pool, with its message:
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn connect(url: String) {
+    ///     panic!("cannot reach {url}");
+    /// }
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn query() -> u32 { 7 }
+    ///
+    /// let pool = ProcessPool::builder().workers(1).initializer(connect, ("db:5432".to_owned(),)).build().unwrap();
+    /// let error = pool.submit(query, ()).result().unwrap_err();
+    /// assert!(error.is_broken());
+    /// assert!(error.to_string().contains("cannot reach db:5432"), "{error}");
+    /// ```
+    ///
+    /// The function must return `()`, so that a failure cannot pass unnoticed as an ignored
+    /// `Err`: panic instead.
+    ///
+    /// ```compile_fail
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn connect() -> Result<(), String> { Ok(()) }
+    ///
+    /// let pool = ProcessPool::builder().initializer(connect, ()).build();
+    /// ```
+    #[doc(alias = "initargs")]
+    pub fn initializer<Args, F>(mut self, function: F, args: Args) -> Self
+    where
+        Args: ProcessArguments,
+        F: RemoteFn<Args, Output = ()>,
+    {
+        let initializer = match (function.name(), args.encode()) {
+            (Some(name), Ok(input)) => Ok(Initializer::Call {
+                name,
+                input: Arc::new(input),
+            }),
+            (None, _) => Err(format!(
+                "the initializer `{}` is not a `#[parallel(processes)]` function, so no worker \
+                 can find it",
+                std::any::type_name::<F>()
+            )),
+            (Some(name), Err(message)) => Err(format!(
+                "the arguments of the initializer `{name}` cannot be encoded: {message}"
+            )),
+        };
+        self.initializer = Some(initializer);
+        self
+    }
+
+    /// Whether [`build`](Self::build) returns only once every worker process is up, and its
+    /// initializer has run (mpi4py's `bootup(wait=True)`); default: no, `build` returns at
+    /// once and the workers start in the background. See [`ProcessPool::wait_ready`], which
+    /// waits the same way at any later time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn pid() -> u32 { std::process::id() }
+    ///
+    /// // The first task meets a worker that is ready: no start-up in its time.
+    /// let pool = ProcessPool::builder().workers(2).wait_ready(true).build().unwrap();
+    /// assert_ne!(pool.submit(pid, ()).result().unwrap(), std::process::id());
+    /// ```
+    #[doc(alias = "bootup")]
+    pub fn wait_ready(mut self, wait: bool) -> Self {
+        self.wait_ready = wait;
         self
     }
 
@@ -360,8 +483,12 @@ impl ProcessPoolBuilder {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` if `workers` or `max_tasks_per_child` is 0; the operating system's error
-    /// if a driver thread cannot be started.
+    /// `InvalidInput` if `workers` or `max_tasks_per_child` is 0, or the
+    /// [`initializer`](Self::initializer) is not a `#[parallel(processes)]` function or its
+    /// arguments cannot be encoded or take more than [`max_frame`](Self::max_frame); the
+    /// operating system's error if a driver thread cannot be started. With [`wait_ready`](Self::wait_ready), an error of kind `Other` if a worker
+    /// cannot start (its inner error is the [`TaskError`] that
+    /// [`ProcessPool::wait_ready`] gives).
     ///
     /// # Examples
     ///
@@ -384,7 +511,27 @@ impl ProcessPoolBuilder {
                 "a worker that may run no task never runs anything; allow 1 task or more",
             );
         }
-        ProcessPool::start(self)
+        match &self.initializer {
+            Some(Err(message)) => return invalid(message),
+            Some(Ok(Initializer::Call { name, input })) => {
+                // The frame that carries it: the call byte, the name's length and the name.
+                let len = 3 + name.len() + input.len();
+                if len > self.max_frame {
+                    return invalid(&format!(
+                        "the initializer's arguments take {len} bytes, over the pool's frame \
+                         limit of {} bytes (`max_frame`)",
+                        self.max_frame
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let wait_ready = self.wait_ready;
+        let pool = ProcessPool::start(self)?;
+        if wait_ready {
+            pool.wait_ready().map_err(io::Error::other)?;
+        }
+        Ok(pool)
     }
 }
 
@@ -425,7 +572,7 @@ impl ProcessPool {
             .unwrap_or_else(|| thread::available_parallelism().map_or(1, usize::from));
         let shared = Arc::new(Shared::new(Settings {
             workers,
-            initializer: settings.initializer,
+            initializer: settings.initializer.and_then(Result::ok),
             max_tasks_per_child: settings.max_tasks_per_child,
             max_frame: settings.max_frame,
             retries: settings.retries,
@@ -443,7 +590,7 @@ impl ProcessPool {
             pool.shared.lifecycle.count_in();
             let spawned = thread::Builder::new()
                 .name(format!("parallel-process-{index}"))
-                .spawn(move || driver::drive(shared));
+                .spawn(move || driver::drive(shared, index));
             if let Err(error) = spawned {
                 pool.shared.lifecycle.count_out();
                 return Err(error); // dropping `pool` stops the drivers already started
@@ -462,6 +609,84 @@ impl ProcessPool {
     /// ```
     pub fn workers(&self) -> usize {
         self.shared.settings.workers
+    }
+
+    /// Waits until every worker process is up: started, its initializer run, and ready for
+    /// tasks (mpi4py's `bootup(wait=True)`). Workers start when the pool is built, in the
+    /// background; a benchmark or a program that must answer its first request quickly waits
+    /// here, so that no task pays for a start-up.
+    ///
+    /// Each worker counts once, when the first process of its slot is ready: a worker that
+    /// later dies, is recycled or leaves when idle, and its replacement, are not waited for.
+    ///
+    /// # Errors
+    ///
+    /// [`TaskError::Broken`] with the reason if a worker could not start (the system refused
+    /// the process, it died while starting, or its [initializer] failed): the pool is broken,
+    /// and so is every task on it. [`TaskError::ShutDown`] if the workers were stopped
+    /// ([`terminate_workers`](Self::terminate_workers), [`kill_workers`](Self::kill_workers))
+    /// before they were all up.
+    ///
+    /// [initializer]: ProcessPoolBuilder::initializer
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn square(x: u64) -> u64 { x * x }
+    ///
+    /// let pool = ProcessPool::builder().workers(2).build().unwrap();
+    /// pool.wait_ready().unwrap();
+    /// assert_eq!(pool.submit(square, (9,)).result(), Ok(81));
+    /// ```
+    ///
+    /// A worker that dies while starting is an error here, not a hang:
+    ///
+    /// ```
+    /// use parallel::{parallel, ProcessPool};
+    ///
+    /// #[parallel(processes = 1)]
+    /// fn leave() { std::process::exit(3) }
+    ///
+    /// let pool = ProcessPool::builder().workers(2).initializer(leave, ()).build().unwrap();
+    /// let error = pool.wait_ready().unwrap_err();
+    /// assert!(error.is_broken(), "{error}");
+    /// ```
+    #[doc(alias = "bootup")]
+    pub fn wait_ready(&self) -> Result<(), TaskError> {
+        self.boot(None).map(|_| ())
+    }
+
+    /// As [`wait_ready`](Self::wait_ready), waiting at most `timeout`: `Ok(true)` once every
+    /// worker is up, `Ok(false)` if some are still starting when the time is out (call again
+    /// to wait more).
+    ///
+    /// # Errors
+    ///
+    /// As [`wait_ready`](Self::wait_ready).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = parallel::ProcessPool::builder().workers(1).build().unwrap();
+    /// while !pool.wait_ready_timeout(Duration::from_millis(10)).unwrap() {
+    ///     // Do something else meanwhile.
+    /// }
+    /// ```
+    #[doc(alias = "bootup")]
+    pub fn wait_ready_timeout(&self, timeout: Duration) -> Result<bool, TaskError> {
+        self.boot(Instant::now().checked_add(timeout))
+    }
+
+    fn boot(&self, deadline: Option<Instant>) -> Result<bool, TaskError> {
+        let shared = &self.shared;
+        shared.boot.wait(shared.settings.workers, deadline, || {
+            shared.lifecycle.broken_error()
+        })
     }
 
     /// Submits a call of `function` with `args` (a tuple) and returns its [`Future`] at once.
@@ -876,6 +1101,7 @@ impl Enqueue for ProcessPool {
             return Future::failed(error);
         }
         let job: Arc<dyn ProcessJob> = task.clone();
+        job.span().set_pool(self.shared.lifecycle.id(), "processes");
         match self.shared.queue.push(job) {
             Ok(()) => Future::new(task),
             Err(_) => Future::failed(TaskError::ShutDown),

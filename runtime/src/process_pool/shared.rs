@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::boot::Boot;
+use super::initializer::Initializer;
 use super::os::Signal;
 use super::spare::SpareInputs;
 use super::task::ProcessJob;
@@ -17,7 +19,7 @@ use crate::sync::lock;
 /// The settings a pool's drivers share.
 pub(crate) struct Settings {
     pub(crate) workers: usize,
-    pub(crate) initializer: Option<&'static str>,
+    pub(crate) initializer: Option<Initializer>,
     pub(crate) max_tasks_per_child: Option<usize>,
     pub(crate) max_frame: usize,
     /// How many more times a task whose worker died is run, each time in a new worker.
@@ -45,6 +47,8 @@ pub(crate) struct Shared {
     pub(crate) busy: AtomicUsize,
     /// Buffers of finished large inputs, for the next ones.
     pub(crate) spare_inputs: SpareInputs,
+    /// How many drivers have had a worker up, for `ProcessPool::wait_ready`.
+    pub(crate) boot: Boot,
 }
 
 impl Shared {
@@ -58,6 +62,7 @@ impl Shared {
             live: Mutex::new(Vec::new()),
             busy: AtomicUsize::new(0),
             spare_inputs: SpareInputs::for_processes(),
+            boot: Boot::new(),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::future::task::{Completion, Handle};
 use crate::map::Chunk;
 use crate::panic;
 use crate::sync::lock;
+use crate::trace::TaskSpan;
 
 /// What a driver sends to a worker for one task.
 pub(crate) struct Request {
@@ -52,6 +53,8 @@ pub(crate) trait ProcessJob: Send + Sync {
     fn fail(&self, error: TaskError);
     /// Cancels the task if it has not been claimed.
     fn cancel(&self) -> bool;
+    /// The task's span (feature `tracing`; nothing without it).
+    fn span(&self) -> &TaskSpan;
 }
 
 pub(crate) struct ProcessTask<T> {
@@ -68,6 +71,8 @@ pub(crate) struct ProcessTask<T> {
     /// Starts on a worker so far (more than one after retries). Only the driver that claimed
     /// the task changes it.
     attempts: AtomicU32,
+    /// Made where the task is submitted; entered by its driver (see `trace/mod.rs`).
+    span: TaskSpan,
 }
 
 /// The state `Future::kill` and the task's driver share.
@@ -98,6 +103,7 @@ impl<T: Send> ProcessTask<T> {
             timeout,
             kill: Mutex::new(Kill::default()),
             attempts: AtomicU32::new(0),
+            span: TaskSpan::process(name, call == Call::Batch),
         }
     }
 
@@ -192,6 +198,10 @@ impl<T: Send> ProcessJob for ProcessTask<T> {
             lock(&self.input).take();
         }
         cancelled
+    }
+
+    fn span(&self) -> &TaskSpan {
+        &self.span
     }
 }
 

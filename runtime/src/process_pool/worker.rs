@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::child;
+use super::initializer::Initializer;
 use super::os::{self, Signal};
-use super::wire::{Channel, Start};
+use super::registry::Call;
+use super::wire::{Channel, Outgoing, Start, Task};
 use crate::error::WorkerExit;
 use crate::sync::lock;
 
@@ -69,7 +71,7 @@ impl Signaller {
 /// What a new worker needs to know.
 pub(crate) struct Launch<'a> {
     pub(crate) max_frame: usize,
-    pub(crate) initializer: Option<&'a str>,
+    pub(crate) initializer: Option<&'a Initializer>,
 }
 
 impl Worker {
@@ -79,6 +81,23 @@ impl Worker {
     /// worker arms as it starts).
     pub(crate) fn start(launch: &Launch<'_>) -> Result<Self, String> {
         let mut worker = Self::spawn(launch).map_err(|error| error.to_string())?;
+        if let Some(Initializer::Call { name, input }) = launch.initializer {
+            let task = Task {
+                call: Call::One,
+                name,
+                input,
+            };
+            let outgoing = Outgoing { task, memory: None };
+            // The worker waits for this frame before anything else: if it cannot go, stop the
+            // worker rather than wait for a `READY` that would never come.
+            if let Err(error) = worker.channel.send_task(0, &outgoing) {
+                worker.kill();
+                let exit = worker.reap();
+                return Err(format!(
+                    "could not send the initializer to a worker process (it {exit}): {error}"
+                ));
+            }
+        }
         match worker.channel.recv_start() {
             Start::Ready => Ok(worker),
             Start::InitFailed(message) => {

@@ -21,6 +21,7 @@ use crate::map::{Chunk, EachItem, Map, MapOptions, RunBatch, SubmitChunk};
 use crate::pool::lifecycle::{register_at_exit, Lifecycle};
 use crate::scope::counter::ScopeCounter;
 use crate::sync::lock;
+use crate::trace::{self, TaskSpan};
 
 /// A pool of worker threads that run submitted closures (Python's `ThreadPoolExecutor`).
 ///
@@ -132,7 +133,18 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        let function = std::any::type_name::<F>();
+        self.submit_traced(task, TaskSpan::thread(self.id(), function))
+    }
+
+    /// Submits `task`, which runs inside `span`.
+    fn submit_traced<F, T>(&self, task: F, span: TaskSpan) -> Future<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
         let pool = self.shared.lifecycle.id();
+        let task = trace::in_span(span, task);
         self.enqueue(Arc::new(Task::new(worker::counted(task), pool)))
     }
 
@@ -152,7 +164,8 @@ impl ThreadPool {
         T: Send + 'a,
     {
         let pool = self.shared.lifecycle.id();
-        let task = Arc::new(Task::new(worker::counted(task), pool));
+        let span = TaskSpan::thread(pool, std::any::type_name::<F>());
+        let task = Arc::new(Task::new(worker::counted(trace::in_span(span, task)), pool));
         let handle: Arc<dyn Handle<T> + 'a> = task.clone();
         // SAFETY: on the caller's promise, the handle is used only inside the scope (it goes
         // into a `ScopedFuture` or a scoped map, which carry the scope's lifetime).
@@ -422,14 +435,18 @@ where
 {
     fn submit(&self, items: Vec<I>, values: Vec<T>) -> Future<Chunk<T>> {
         let shared = Arc::clone(&self.shared);
-        self.pool.submit(move || {
-            let (batch, returned) = &*shared;
-            let (chunk, items) = batch.run(items, values);
-            // Before the batch's future completes, so the map finds the buffer once it sees
-            // the batch done.
-            lock(returned).push_back(items);
-            chunk
-        })
+        let span = TaskSpan::thread_batch(self.pool.id(), std::any::type_name::<B>(), items.len());
+        self.pool.submit_traced(
+            move || {
+                let (batch, returned) = &*shared;
+                let (chunk, items) = batch.run(items, values);
+                // Before the batch's future completes, so the map finds the buffer once it sees
+                // the batch done.
+                lock(returned).push_back(items);
+                chunk
+            },
+            span,
+        )
     }
 
     fn returned(&self) -> Option<Vec<I>> {

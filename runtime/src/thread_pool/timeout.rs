@@ -10,6 +10,7 @@ use crate::error::{Deadline, TaskError};
 use crate::future::core::FROM_RUNNING;
 use crate::future::task::{Handle, Task};
 use crate::future::Future;
+use crate::trace::{self, TaskSpan};
 
 impl ThreadPool {
     /// Submits `task` with a deadline: if it has not finished `timeout` after it *started
@@ -35,6 +36,8 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        let span = TaskSpan::thread(self.id(), std::any::type_name::<F>());
+        let task = trace::in_span(span, task);
         let task = Arc::new_cyclic(|this: &Weak<Task<_, T>>| {
             let this: Weak<dyn Handle<T>> = this.clone();
             Task::new(

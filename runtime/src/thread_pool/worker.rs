@@ -13,6 +13,7 @@ use crate::exit::AtExit;
 use crate::future::task::Job;
 use crate::panic;
 use crate::pool::lifecycle::Lifecycle;
+use crate::trace;
 
 /// What a pool and its workers share. The protocol is in `README.md` beside this file.
 pub(crate) struct Shared {
@@ -117,6 +118,7 @@ fn run(shared: Arc<Shared>) {
     POOL.with(|pool| {
         pool.get_or_init(|| Arc::clone(&shared));
     });
+    trace::thread_started(shared.lifecycle.id());
     if let Some(initializer) = &shared.initializer {
         if let Err((message, location)) = panic::catch_parts(|| initializer()) {
             let at = location.map(|at| format!(" at {at}")).unwrap_or_default();

@@ -18,19 +18,23 @@ use super::worker::{Launch, Worker};
 use crate::error::TaskError;
 use crate::pool::queue::{Popped, Wait};
 use crate::sync::lock;
+use crate::trace;
 
 /// How many tasks a worker holds at once: the one it runs and the next, so that it never
 /// waits for the round trip between two tasks. The second is handed over only while every
 /// worker is busy: a task queued behind another would otherwise wait while a worker idles.
 const DEPTH: usize = 2;
 
-/// The body of a driver thread.
-pub(crate) fn drive(shared: Arc<Shared>) {
+/// The body of the driver thread of worker slot `slot`.
+pub(crate) fn drive(shared: Arc<Shared>, slot: usize) {
     let _alive = shared.lifecycle.enter();
     Driver {
         shared: &shared,
+        slot,
         retry: VecDeque::new(),
         next_id: 0,
+        booted: false,
+        replacing: None,
     }
     .run();
 }
@@ -38,9 +42,25 @@ pub(crate) fn drive(shared: Arc<Shared>) {
 /// One driver: its pool, and the tasks it claimed that must go to its next worker.
 struct Driver<'a> {
     shared: &'a Shared,
+    /// Which of the pool's workers this driver keeps (for `tracing`).
+    slot: usize,
     /// Tasks this driver claimed whose worker died before finishing them: sent again first.
     retry: VecDeque<Arc<dyn ProcessJob>>,
     next_id: u64,
+    /// Whether a worker of this driver has been up (counted in `Shared::boot`).
+    booted: bool,
+    /// The process id of the worker the next one replaces, and why it went (for `tracing`).
+    replacing: Option<(u32, &'static str)>,
+}
+
+impl Drop for Driver<'_> {
+    /// A driver that ends, however it ends, without ever having had a worker up tells
+    /// `wait_ready`, which would otherwise wait for it forever.
+    fn drop(&mut self) {
+        if !self.booted {
+            self.shared.boot.gone();
+        }
+    }
 }
 
 /// How the time with one worker ended.
@@ -114,15 +134,20 @@ impl Driver<'_> {
             };
             let next = self.serve(&mut worker);
             lock(&self.shared.live).retain(|live| !Arc::ptr_eq(live, &worker.signaller));
+            let (pool, pid) = (self.shared.lifecycle.id(), worker.pid());
             match next {
                 Next::Replace => {}
                 Next::Idle => {
+                    trace::worker_idle(pool, self.slot, pid);
                     worker.retire();
                     if !self.wait_for_work() {
                         return;
                     }
                 }
-                Next::Stop => return worker.retire(),
+                Next::Stop => {
+                    trace::worker_retired(pool, self.slot, pid);
+                    return worker.retire();
+                }
             }
         }
     }
@@ -131,15 +156,26 @@ impl Driver<'_> {
     fn start_worker(&mut self) -> Option<Worker> {
         let launch = Launch {
             max_frame: self.shared.settings.max_frame,
-            initializer: self.shared.settings.initializer,
+            initializer: self.shared.settings.initializer.as_ref(),
         };
+        let pool = self.shared.lifecycle.id();
         match Worker::start(&launch) {
             Ok(worker) => {
+                trace::worker_started(pool, self.slot, worker.pid());
+                if let Some((previous, why)) = self.replacing.take() {
+                    trace::worker_replaced(pool, self.slot, worker.pid(), previous, why);
+                }
                 lock(&self.shared.live).push(Arc::clone(&worker.signaller));
+                if !self.booted {
+                    self.booted = true;
+                    self.shared.boot.up();
+                }
                 Some(worker)
             }
             Err(reason) => {
+                trace::worker_failed(pool, self.slot, &reason);
                 self.shared.lifecycle.break_pool(|| reason);
+                self.shared.boot.wake();
                 None
             }
         }
@@ -177,6 +213,9 @@ impl Driver<'_> {
             }
             if line.in_flight.is_empty() {
                 // Idle with the limit reached: let this worker go, start a fresh one.
+                let (pool, pid) = (self.shared.lifecycle.id(), worker.pid());
+                trace::worker_recycled(pool, self.slot, pid, line.sent);
+                self.replacing = Some((pid, "recycled after `max_tasks_per_child` tasks"));
                 worker.retire();
                 return Next::Replace;
             }
@@ -193,14 +232,35 @@ impl Driver<'_> {
         let exit = worker.reap();
         let running = in_flight.pop_front();
         self.requeue(in_flight);
+        let killed_for_task = worker.signaller.was_killed_for_task();
+        {
+            // Inside the span of the task it was running, if any.
+            let _span = running.as_ref().map(|running| running.job.span().enter());
+            let (pool, pid) = (self.shared.lifecycle.id(), worker.pid());
+            if killed_for_task {
+                trace::worker_killed(pool, self.slot, pid, &TaskError::Cancelled);
+            } else if self.shared.is_stopping() {
+                trace::worker_killed(pool, self.slot, pid, &"its pool stopped every worker");
+            } else {
+                trace::worker_died(pool, self.slot, pid, &exit);
+            }
+            self.replacing = Some((
+                pid,
+                if killed_for_task {
+                    "killed to stop a task"
+                } else {
+                    "died"
+                },
+            ));
+        }
         if let Some(running) = running.filter(|running| !running.job.is_done()) {
             let attempts = running.job.attempts();
             let retry = !self.shared.is_stopping()
-                && (worker.signaller.was_killed_for_task()
-                    || attempts <= self.shared.settings.retries);
+                && (killed_for_task || attempts <= self.shared.settings.retries);
             if retry {
                 self.retry.push_front(running.job);
             } else {
+                let _span = running.job.span().enter();
                 running
                     .job
                     .finish(Err(TaskError::worker_died_after(exit, attempts)));
@@ -220,7 +280,15 @@ impl Driver<'_> {
     ) -> Next {
         worker.kill();
         worker.reap();
-        if let Some(running) = in_flight.pop_front() {
+        let running = in_flight.pop_front();
+        {
+            let _span = running.as_ref().map(|running| running.job.span().enter());
+            let (pool, pid) = (self.shared.lifecycle.id(), worker.pid());
+            trace::worker_killed(pool, self.slot, pid, &error);
+            self.replacing = Some((pid, killed_why(&error)));
+        }
+        if let Some(running) = running {
+            let _span = running.job.span().enter();
             running.job.finish(Err(error));
         }
         self.requeue(in_flight);
@@ -250,5 +318,14 @@ impl Driver<'_> {
         for job in self.retry.drain(..) {
             job.stop();
         }
+    }
+}
+
+/// Why a driver killed its worker, in words, from the error the running task got.
+fn killed_why(error: &TaskError) -> &'static str {
+    match error {
+        TaskError::TimedOut { .. } => "killed: its task's deadline passed",
+        TaskError::Cancelled => "killed to stop a task",
+        _ => "killed: it broke the protocol",
     }
 }

@@ -70,9 +70,12 @@ impl Driver<'_> {
         let done = in_flight.pop_front().expect("the front exists");
         let input = done.job.take_input();
         let (id, shared) = (frame.id, frame.is_shared_reply());
-        match frame.reply(worker.pid()) {
-            Ok((payload, pid)) => done.job.finish(Ok((payload.bytes(), pid))),
-            Err(error) => done.job.finish(Err(error)),
+        {
+            let _span = done.job.span().enter();
+            match frame.reply(worker.pid()) {
+                Ok((payload, pid)) => done.job.finish(Ok((payload.bytes(), pid))),
+                Err(error) => done.job.finish(Err(error)),
+            }
         }
         // Decoded (or dropped): the worker may write that region again. A failed send means
         // a dead worker, which the next wait finds.

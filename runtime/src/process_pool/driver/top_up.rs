@@ -109,11 +109,11 @@ impl Driver<'_> {
     ) -> Option<Next> {
         let idle = line.in_flight.is_empty();
         self.next_id += 1;
-        if worker
-            .channel
-            .send_task(self.next_id, &task(request))
-            .is_err()
-        {
+        let sent = {
+            let _span = job.span().enter();
+            worker.channel.send_task(self.next_id, &task(request))
+        };
+        if sent.is_err() {
             // The worker is gone; this task never reached it.
             self.retry.push_front(job);
             return Some(self.replace_dead(worker, &mut line.in_flight));
