@@ -9,7 +9,7 @@
 //! | `thread_name_prefix="dl"` | [`.name_prefix("dl")`](crate::ThreadPoolBuilder::name_prefix) | threads are named `dl-0`, `dl-1`, … |
 //! | `initializer=f, initargs=(a,)` | [`.initializer(move \|\| f(a))`](crate::ThreadPoolBuilder::initializer) | a panicking initializer breaks the pool: `TaskError::Broken` (`BrokenThreadPool`) |
 //! | `ProcessPoolExecutor(max_workers=2)` | [`ProcessPool::builder().workers(2).build()`](crate::ProcessPoolBuilder), or `#[parallel(processes = 2)]` | no `if __name__ == "__main__"` guard |
-//! | `ProcessPoolExecutor(initializer=f, initargs=(a,))` | `#[parallel(processes, initializer = f)]` | once in each worker before its first task; `f` takes no arguments (it may read a `static` or the environment); one that panics breaks the pool (`TaskError::Broken`) |
+//! | `ProcessPoolExecutor(initializer=f, initargs=(a,))` | [`ProcessPool::builder().initializer(f, (a,))`](crate::ProcessPoolBuilder::initializer), or `#[parallel(processes, initializer = f)]` for a function's own pool (there `f` takes no arguments) | `f` is a `#[parallel(processes)]` function; it runs once in each worker before its first task; one that panics breaks the pool (`TaskError::Broken`) |
 //! | `ProcessPoolExecutor(mp_context=...)` | nothing to write | one way to start workers on every system: the program runs itself again as a worker (no `fork` of a threaded parent, no pickling of `__main__`) |
 //! | `max_tasks_per_child=10` | [`.max_tasks_per_child(10)`](crate::ProcessPoolBuilder::max_tasks_per_child), `#[parallel(processes, max_tasks_per_child = 10)]` | |
 //! | `executor.submit(fn, *args)` | [`pool.submit(move \|\| f(a))`](crate::ThreadPool::submit), [`pool.submit(f, (a,))`](crate::ProcessPool::submit), or just `f(a)` on a `#[parallel]` function | |
@@ -19,6 +19,7 @@
 //! | `executor.shutdown(wait=True, cancel_futures=False)` | [`pool.shutdown(true, false)`](crate::ThreadPool::shutdown) | dropping a pool is `shutdown(wait=True)`, as leaving `with` |
 //! | pebble's `pool.join(timeout)` | [`pool.shutdown_timeout(d, false)`](crate::ProcessPool::shutdown_timeout) | returns whether everything finished |
 //! | `executor.terminate_workers()`, `kill_workers()` (3.14) | [`pool.terminate_workers()`](crate::ProcessPool::terminate_workers), [`kill_workers()`](crate::ProcessPool::kill_workers) | running tasks fail with `WorkerDied`, queued ones are cancelled |
+//! | mpi4py's `executor.bootup(wait=True)` | [`pool.wait_ready()`](crate::ProcessPool::wait_ready), [`.wait_ready(true)`](crate::ProcessPoolBuilder::wait_ready) on the builder | returns once every worker is up, or why one cannot start |
 //! | loky's `timeout=` (idle workers exit) | [`.idle_timeout(d)`](crate::ProcessPoolBuilder::idle_timeout) | |
 //! | dask's and Ray's `retries=` | [`.retries(n)`](crate::ProcessPoolBuilder::retries), `#[parallel(processes, retries = 2)]`, `pmap!(..; processes, retries = 2)` | only when a worker died, never after a panic or a timeout |
 //! | the interpreter waiting for executors' work at exit | the same: work submitted to pools still alive finishes before the program ends | opt out with [`wait_at_exit(false)`](crate::wait_at_exit), or per pool with the builder's `wait_at_exit(false)` |
@@ -55,7 +56,7 @@
 //! | Python | `parallel` | notes |
 //! |---|---|---|
 //! | `Pool(processes=4)` | [`ProcessPool::builder().workers(4).build()`](crate::ProcessPoolBuilder::workers), `#[parallel(processes = 4)]` | default: one worker per CPU, as Python's |
-//! | `Pool(initializer=f, initargs=(a,))` | `#[parallel(processes, initializer = f)]` | as for `ProcessPoolExecutor` above |
+//! | `Pool(initializer=f, initargs=(a,))` | [`.initializer(f, (a,))`](crate::ProcessPoolBuilder::initializer) | as for `ProcessPoolExecutor` above |
 //! | `Pool(maxtasksperchild=10)` | [`.max_tasks_per_child(10)`](crate::ProcessPoolBuilder::max_tasks_per_child) | |
 //! | `Pool(context=...)` | nothing to write | as `mp_context` above |
 //! | `pool.apply(f, (a,))` | [`pool.submit(f, (a,)).result()`](crate::ProcessPool::submit), or `f(a).result()` on a `#[parallel(processes)]` function | |

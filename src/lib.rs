@@ -151,6 +151,17 @@
 //! assert_eq!(total, 150);
 //! ```
 //!
+//! A process pool's workers can run a setup function first
+//! ([`ProcessPoolBuilder::initializer`]), and [`ProcessPool::wait_ready`] returns once they
+//! are all up.
+//!
+//! # Observing the pools
+//!
+//! With the `tracing` feature (off by default), each task is a `tracing` span (`task`, or
+//! `batch` for a map's batch, under the target `parallel::task`) with its pool, function and
+//! id, made where it is submitted; worker processes' starts, deaths, replacements and
+//! recycling are events under `parallel::worker`. Without the feature nothing of it is built.
+//!
 //! # Futures
 //!
 //! A [`Future`] gives its value with [`result`](Future::result) (waits),
