@@ -8,14 +8,14 @@ mod common;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::parked::{await_started, forever, park_after_writing, scratch, worker_pid};
 use common::process::{self, Process};
 use common::PATIENCE;
-use parallel::{parallel, Future, ProcessPool, TaskError, ThreadPool};
+use parallel::{parallel, ProcessPool, TaskError, ThreadPool};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Metadata, Subscriber};
@@ -226,34 +226,6 @@ impl Recorder {
     }
 }
 
-/// Waits until the task of `future` has begun in its worker, which then wrote its process id
-/// to `path` (`Future::is_running` says only that a driver took it: it may not have reached
-/// the worker yet, and a worker killed before it does would pass it to the next worker).
-fn await_started<T: std::fmt::Debug>(future: &Future<T>, path: &str) -> u32 {
-    let start = Instant::now();
-    loop {
-        let written = std::fs::read_to_string(path).ok();
-        if let Some(pid) = written.and_then(|text| text.trim().parse().ok()) {
-            return pid;
-        }
-        assert!(!future.is_done(), "the task ended: {:?}", future.result());
-        assert!(start.elapsed() < PATIENCE, "the task never started");
-        thread::yield_now();
-    }
-}
-
-/// A scratch file path for this test process.
-fn scratch(name: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let path = std::env::temp_dir().join(format!(
-        "parallel-{}-{}-{}-{name}",
-        env!("CARGO_CRATE_NAME"),
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    path.to_string_lossy().into_owned()
-}
-
 fn thread_work() -> u32 {
     tracing::info!(target: "test", "inside the thread task");
     7
@@ -267,29 +239,6 @@ fn attributed_on_threads(x: u32) -> u32 {
 #[parallel(processes = 1)]
 fn traced_square(x: u64) -> u64 {
     x * x
-}
-
-#[parallel(processes = 1)]
-fn worker_pid() -> u32 {
-    std::process::id()
-}
-
-/// Writes its process id to `path` (whole, by a rename), then never returns.
-#[parallel(processes = 1)]
-fn park_after_writing(path: String) {
-    let partial = format!("{path}.partial");
-    std::fs::write(&partial, std::process::id().to_string()).unwrap();
-    std::fs::rename(&partial, &path).unwrap();
-    loop {
-        thread::park();
-    }
-}
-
-#[parallel(processes = 1)]
-fn forever() {
-    loop {
-        thread::park();
-    }
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use parallel::{Future, ThreadPool};
 
+pub mod parked;
 pub mod process;
 
 /// Long enough that only a broken runtime reaches it; tests never wait it out.
