@@ -445,6 +445,15 @@ impl Stream {
         };
         if took == FALSE {
             let error = io::Error::last_os_error();
+            // SAFETY: a valid process handle; a zero timeout only asks whether it has ended.
+            if unsafe { WaitForSingleObject(peer, 0) } == WAIT_OBJECT_0 {
+                // Its handles closed as it ended: unlike a descriptor in flight on Unix,
+                // nothing kept the region for us.
+                return Err(format!(
+                    "the peer's process ended before its shared memory (handle {value:#x}) \
+                     was taken"
+                ));
+            }
             return Err(format!(
                 "the payload's handle {value:#x} could not be taken from the peer: {error}"
             ));
@@ -1051,6 +1060,14 @@ impl SharedMemory {
     }
 }
 
+#[cfg(test)]
+impl SharedMemory {
+    /// In tests: a second handle of the section, as a peer would take it.
+    pub(crate) fn handle_for_tests(&self) -> OwnedHandle {
+        self.section.try_clone().unwrap()
+    }
+}
+
 impl Drop for SharedMemory {
     fn drop(&mut self) {
         let view = MEMORY_MAPPED_VIEW_ADDRESS {
@@ -1068,9 +1085,8 @@ mod tests {
 
     use super::*;
 
-    /// A second handle of `memory`'s section, as a peer would take it.
     fn handed_over(memory: &SharedMemory) -> OwnedHandle {
-        memory.section.try_clone().unwrap()
+        memory.handle_for_tests()
     }
 
     #[test]
@@ -1140,5 +1156,27 @@ mod tests {
             .unwrap()
             .unwrap_err();
         assert!(problem.contains("not known"), "{problem}");
+    }
+
+    #[test]
+    fn a_handle_of_a_peer_that_ended_is_refused() {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .arg("--list")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child.wait().unwrap();
+        let (stream, _other) = channel().unwrap();
+        let _ = stream
+            .peer
+            .process
+            .set(child.as_handle().try_clone_to_owned().unwrap());
+        let memory = SharedMemory::create(10).unwrap();
+        let mut none = std::collections::VecDeque::new();
+        let problem = stream
+            .handed_over(memory.handover(), &mut none)
+            .unwrap()
+            .unwrap_err();
+        assert!(problem.contains("ended before"), "{problem}");
     }
 }
