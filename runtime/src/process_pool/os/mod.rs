@@ -9,7 +9,8 @@
 //! signal, the poll event of a peer's hang-up, `MSG_NOSIGNAL`), `macos.rs` for macOS's
 //! equivalents (a kqueue watch of the parent, `SO_NOSIGPIPE`), and plain Unix stand-ins
 //! elsewhere; `windows.rs` (a named pipe, a kill-on-close Job Object, a wait on the parent's
-//! process handle).
+//! process handle, unnamed sections for large payloads). `SharedMemory` is a sealed memfd on
+//! Linux, an unnamed section on Windows, and a stand-in that cannot be made on macOS.
 
 #[cfg(target_os = "linux")]
 mod linux;

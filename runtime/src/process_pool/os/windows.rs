@@ -4,6 +4,8 @@
 //! started through std's `Command` (`CreateProcess`) with the client end as its standard
 //! input, and put in the program's kill-on-close Job Object; a signal is `TerminateProcess`
 //! on a process handle; a worker watches its pool by waiting on the pool's process handle.
+//! Large payloads travel in unnamed sections (`SharedMemory`), whose handle values go in the
+//! frame and are taken by the receiver from the sender's process (`Stream::handed_over`).
 //!
 //! Reads and writes are overlapped (`FILE_FLAG_OVERLAPPED`): each waits on an event, with a
 //! timeout where the caller has a deadline, and a timed-out operation is cancelled
