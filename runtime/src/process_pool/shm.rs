@@ -185,7 +185,10 @@ pub(crate) struct ResultRegions {
 }
 
 /// The most free regions a worker keeps, and the most it lends at once (beyond that the
-/// oldest is forgotten: the pool's mapping keeps it alive as long as the pool needs it).
+/// oldest is forgotten: the pool's mapping keeps it alive as long as the pool needs it). On
+/// Windows the pool takes its own handle of a region only as it reads the frame, so a region
+/// forgotten before that would be lost: `LENT` stays well above the driver's `DEPTH` (2) of
+/// tasks in flight per worker, which bounds the replies not read yet.
 const FREE: usize = 2;
 const LENT: usize = 8;
 

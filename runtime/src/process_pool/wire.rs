@@ -224,23 +224,21 @@ impl Channel {
             let (handover, _) = rest.split_first_chunk::<{ os::HANDOVER }>()?;
             Some((len, handover))
         });
-        let handed_over =
-            parts.map(|(_, handover)| self.stream.handed_over(*handover, &mut self.descriptors));
-        let descriptor = match handed_over {
-            Some(Some(Ok(descriptor))) => descriptor,
-            Some(Some(Err(problem))) => return Ok(Err(problem)),
-            Some(None) => {
+        let Some((len, handover)) = parts else {
+            return Err(RecvError::Corrupt(
+                "a shared-memory frame too short for its length".to_owned(),
+            ));
+        };
+        let descriptor = match self.stream.handed_over(*handover, &mut self.descriptors) {
+            Some(Ok(descriptor)) => descriptor,
+            Some(Err(problem)) => return Ok(Err(problem)),
+            None => {
                 return Err(RecvError::Corrupt(
                     "a shared-memory frame came without its descriptor".to_owned(),
                 ))
             }
-            None => {
-                return Err(RecvError::Corrupt(
-                    "a shared-memory frame too short for its length".to_owned(),
-                ))
-            }
         };
-        let len = u64::from_le_bytes(*parts.expect("matched above").0);
+        let len = u64::from_le_bytes(*len);
         if len > self.max_frame as u64 {
             return Ok(Err(format!(
                 "a payload of {len} bytes exceeds the limit of {} bytes",

@@ -421,7 +421,9 @@ impl Stream {
 
     fn take_handle(&self, value: u64) -> Result<OwnedHandle, String> {
         let Some(peer) = self.peer.process() else {
-            return Err("the pool's process is not known, so its shared memory is not".to_owned());
+            return Err(
+                "the pool's process could not be opened to take its shared memory".to_owned(),
+            );
         };
         // Handle values are small and positive; negative ones are pseudo-handles (the peer's
         // process or thread itself), which are no payload.
@@ -1157,7 +1159,7 @@ mod tests {
             .handed_over(memory.handover(), &mut none)
             .unwrap()
             .unwrap_err();
-        assert!(problem.contains("not known"), "{problem}");
+        assert!(problem.contains("could not be opened"), "{problem}");
     }
 
     #[test]
