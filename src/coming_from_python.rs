@@ -83,7 +83,7 @@
 //! |---|---|
 //! | `Process(target=f).start()`, `.join()` | not offered: `submit` to a pool of one worker, or [`std::process::Command`] for another program |
 //! | `Queue`, `Pipe`, `SimpleQueue` | between threads, [`std::sync::mpsc`]; between processes not offered: a task's arguments and result are its messages |
-//! | `Manager()`, `Value`, `Array`, `shared_memory.SharedMemory` | between threads, [`Arc`](std::sync::Arc) with a [`Mutex`](std::sync::Mutex) or atomics, or borrowing in a [`scope`](crate::scope); between processes not offered as a type. Large arguments and results (over 64 KiB) already travel through shared memory on Linux, with no code to write |
+//! | `Manager()`, `Value`, `Array`, `shared_memory.SharedMemory` | between threads, [`Arc`](std::sync::Arc) with a [`Mutex`](std::sync::Mutex) or atomics, or borrowing in a [`scope`](crate::scope); between processes not offered as a type. Large arguments and results (over 64 KiB) already travel through shared memory on Linux and Windows, with no code to write |
 //! | `Lock`, `Event`, `Semaphore`, `Barrier` | between threads, [`std::sync`]; between processes not offered |
 //! | `cpu_count()` | [`std::thread::available_parallelism`] |
 //! | `current_process()`, `parent_process()` | [`std::process::id`], [`parent_id()`](crate::parent_id) |

@@ -1,5 +1,5 @@
-//! Large payloads through shared memory (on Linux; through the channel elsewhere, where the
-//! same tests check that nothing changed): sizes around the threshold, a 64 MB argument and
+//! Large payloads through shared memory (on Linux and Windows; through the socket on macOS,
+//! where the same tests check that nothing changed): sizes around the threshold, a 64 MB argument and
 //! result, workers that die in the middle of a large transfer, and every payload intact
 //! afterwards. What a corrupt descriptor or a lying size does is tested beside the reader
 //! (`runtime/src/process_pool/wire/tests.rs`, `shm.rs`), where a broken peer can be played.

@@ -4,7 +4,8 @@
 //! end within a second of their parent being killed, and none is left once the pool is
 //! dropped; a task reads nothing from its standard input (the channel is not there). Processes
 //! are watched through handles (`OpenProcess`, `WaitForSingleObject`), never through a
-//! process id alone: Windows reuses ids at once.
+//! process id alone: Windows reuses ids at once. Large payloads cross in shared memory between a
+//! worker and a pool of its own.
 #![cfg(windows)]
 
 mod common;
@@ -141,6 +142,21 @@ fn square_in_a_pool_of_its_own(x: u64) -> (u64, u32, u32) {
     let square = pool.submit(square, (x,)).result().unwrap();
     let parent = pool.submit(parent_id, ()).result().unwrap();
     (square, parent, std::process::id())
+}
+
+/// Reverses `bytes` in a pool of the worker's own: a payload over the shared-memory threshold
+/// crosses four times, each way between a pool and its worker, taking its handle from the
+/// other process (`runtime/src/process_pool/README.md`, "Large payloads").
+#[parallel(processes = 1)]
+fn reverse_in_a_pool_of_its_own(bytes: Vec<u8>) -> Vec<u8> {
+    let pool = one_worker();
+    pool.submit(reverse, (bytes,)).result().unwrap()
+}
+
+#[parallel(processes = 1)]
+fn reverse(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes.reverse();
+    bytes
 }
 
 #[parallel(processes = 1)]
@@ -315,6 +331,22 @@ fn a_worker_can_have_a_pool_of_its_own() {
         );
     }
     assert_eq!(outcome(&pool.submit(parent_id, ())), Ok(std::process::id()));
+}
+
+#[test]
+fn large_payloads_cross_between_a_worker_and_a_pool_of_its_own() {
+    let pool = one_worker();
+    for len in [100_000, 3 << 20] {
+        let bytes: Vec<u8> = (0..len).map(|at| (at % 251) as u8).collect();
+        let mut expected = bytes.clone();
+        expected.reverse();
+        let twice = outcome(&pool.submit(reverse_in_a_pool_of_its_own, (bytes.clone(),)));
+        assert!(
+            twice.unwrap() == expected,
+            "{len} bytes reversed in the inner worker"
+        );
+        assert!(outcome(&pool.submit(reverse, (bytes,))).unwrap() == expected);
+    }
 }
 
 #[test]

@@ -80,11 +80,12 @@ pub trait RemoteFn<Args>: Copy + Send + Sync + 'static {
 /// Workers are this program started again: they enter worker mode before `main` runs, so
 /// there is nothing to set up (no `init()` call, no `if __name__ == "__main__"` guard). They
 /// run functions marked `#[parallel(processes)]` (see [`RemoteFn`]); arguments and results
-/// travel encoded with serde. On Linux an encoding over 64 KiB travels in shared memory made
-/// for the pool (a sealed `memfd`, handed to the worker over its channel, with no path any
-/// other process could open), and a whole argument or result that is a `Vec` of numbers
-/// (`Vec<f64>`, `Vec<u8>`, ...) is one copy each way; elsewhere every payload goes through
-/// the channel.
+/// travel encoded with serde. On Linux and Windows an encoding over 64 KiB travels in shared
+/// memory made for the pool (a sealed `memfd` handed to the worker over its channel on Linux,
+/// an unnamed section whose handle the other side takes from the sender's process on
+/// Windows: neither has a path or name any other process could open), and a whole argument
+/// or result that is a `Vec` of numbers (`Vec<f64>`, `Vec<u8>`, ...) is one copy each way; on
+/// macOS every payload goes through the channel.
 ///
 /// A worker that crashes (a panic with `panic = "abort"`, a segfault, `exit`, a kill) fails
 /// only the task it was running, with [`TaskError::WorkerDied`]; the pool starts a

@@ -8,10 +8,12 @@
 //! refused before anything is allocated for it, so a corrupt length cannot exhaust memory.
 //!
 //! A payload over `shm::THRESHOLD` travels in shared memory where the system has it: the
-//! frame (`TASK_SHARED`, `DONE_SHARED`) holds its length, the region's descriptor goes with
-//! the frame's first byte (`SCM_RIGHTS`), and the reader maps it (`shm::Mappings`). A region
-//! that is no sealed shared memory, or smaller than its frame says, fails that task with
-//! `Codec`; the stream goes on.
+//! frame (`TASK_SHARED`, `DONE_SHARED`) holds its length, then the region's handover bytes
+//! (`os::HANDOVER`: none on Unix, where the descriptor goes with the frame's first byte,
+//! `SCM_RIGHTS`; on Windows the sender's handle value, which the reader takes from the
+//! sender's process), and the reader maps it (`shm::Mappings`). A region that is no shared
+//! memory (on Linux, not sealed; on Windows, a handle value that names nothing of the peer's),
+//! or smaller than its frame says, fails that task with `Codec`; the stream goes on.
 
 use std::collections::VecDeque;
 
@@ -40,11 +42,12 @@ mod kind {
     pub(super) const CODEC: u8 = 6;
     /// Worker → pool: no function has the task's name. Payload: the name.
     pub(super) const UNKNOWN: u8 = 7;
-    /// Pool → worker: a task whose input is in shared memory. Payload: `len: u64`, then a
-    /// task's payload with no input; the region's descriptor comes with the frame.
+    /// Pool → worker: a task whose input is in shared memory. Payload: `len: u64`, the
+    /// region's handover bytes (`os::HANDOVER`), then a task's payload with no input; on
+    /// Unix the region's descriptor comes with the frame.
     pub(super) const TASK_SHARED: u8 = 8;
-    /// Worker → pool: the task's encoded output, in shared memory. Payload: `len: u64`; the
-    /// region's descriptor comes with the frame.
+    /// Worker → pool: the task's encoded output, in shared memory. Payload: `len: u64`, then
+    /// the region's handover bytes; on Unix the region's descriptor comes with the frame.
     pub(super) const DONE_SHARED: u8 = 9;
     /// Pool → worker: the pool has read the result of task `id` (a `DONE_SHARED`), whose
     /// region the worker may now write again. No payload.
@@ -60,6 +63,9 @@ mod kind {
 const MAX_DESCRIPTORS: usize = 16;
 
 const HEADER: usize = 13;
+
+/// The bytes of a shared frame's payload before the rest: `len: u64` and the handover.
+const SHARED_PREFIX: usize = 8 + os::HANDOVER;
 
 /// One frame, its payload owned.
 #[derive(Debug)]
@@ -208,19 +214,29 @@ impl Channel {
         })
     }
 
-    /// The region of a shared frame whose payload is `payload`: its descriptor is the oldest
-    /// one received. No descriptor, or a payload too short for a length, is a broken stream;
-    /// a region that is no payload (`Mappings::open`) or over the limit fails only the task.
+    /// The region of a shared frame whose payload is `payload` (`Stream::handed_over`: on
+    /// Unix the oldest descriptor received, on Windows the handle the payload names). No
+    /// descriptor, or a payload too short for a length and a handover, is a broken stream; a
+    /// handle that cannot be taken, a region that is no payload (`Mappings::open`) or one
+    /// over the limit fails only the task.
     fn open_shared(&mut self, payload: &[u8]) -> Result<Result<Mapped, String>, RecvError> {
-        let Some(descriptor) = self.descriptors.pop_front() else {
-            return Err(RecvError::Corrupt(
-                "a shared-memory frame came without its descriptor".to_owned(),
-            ));
-        };
-        let Some((len, _)) = payload.split_first_chunk::<8>() else {
+        let parts = payload.split_first_chunk::<8>().and_then(|(len, rest)| {
+            let (handover, _) = rest.split_first_chunk::<{ os::HANDOVER }>()?;
+            Some((len, handover))
+        });
+        let Some((len, handover)) = parts else {
             return Err(RecvError::Corrupt(
                 "a shared-memory frame too short for its length".to_owned(),
             ));
+        };
+        let descriptor = match self.stream.handed_over(*handover, &mut self.descriptors) {
+            Some(Ok(descriptor)) => descriptor,
+            Some(Err(problem)) => return Ok(Err(problem)),
+            None => {
+                return Err(RecvError::Corrupt(
+                    "a shared-memory frame came without its descriptor".to_owned(),
+                ))
+            }
         };
         let len = u64::from_le_bytes(*len);
         if len > self.max_frame as u64 {
@@ -511,7 +527,7 @@ impl Channel {
             None => self.send(kind::TASK, id, &[&task.header(), task.input]),
             Some(memory) => {
                 let len = (task.input.len() as u64).to_le_bytes();
-                let parts: [&[u8]; 2] = [&len, &task.header()];
+                let parts: [&[u8]; 3] = [&len, &memory.handover(), &task.header()];
                 self.send_with(kind::TASK_SHARED, id, &parts, Some(memory))
             }
         }
@@ -575,7 +591,7 @@ impl Channel {
                         &self.stream,
                         self.max_frame,
                         (kind::DONE_SHARED, id),
-                        &[&len],
+                        &[&len, &memory.handover()],
                         Some(memory),
                     ),
                     None => self.send(kind::DONE, id, &[output]),
@@ -600,7 +616,8 @@ impl Frame {
             None => Task::parse(&self.payload).map_err(str::to_owned),
             Some(Err(problem)) => Err(format!("could not decode the arguments: {problem}")),
             Some(Ok(mapped)) => {
-                let mut task = Task::parse(&self.payload[8..]).map_err(str::to_owned)?;
+                let rest = &self.payload[SHARED_PREFIX..]; // checked by `open_shared`
+                let mut task = Task::parse(rest).map_err(str::to_owned)?;
                 if !task.input.is_empty() {
                     return Err("the task frame is malformed".to_owned());
                 }

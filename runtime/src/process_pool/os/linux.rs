@@ -157,6 +157,11 @@ impl SharedMemory {
         self.fd.as_fd()
     }
 
+    /// Nothing: the descriptor travels beside the frame (`Stream::write_with`), not in it.
+    pub(crate) fn handover(&self) -> [u8; super::HANDOVER] {
+        []
+    }
+
     /// Its bytes. Another process may hold the region too: what it writes while we read is
     /// read as it is, as bytes, which any value is (the codec then checks them); the protocol
     /// keeps one writer at a time (`process_pool/README.md`, "Large payloads").

@@ -9,7 +9,8 @@
 //! signal, the poll event of a peer's hang-up, `MSG_NOSIGNAL`), `macos.rs` for macOS's
 //! equivalents (a kqueue watch of the parent, `SO_NOSIGPIPE`), and plain Unix stand-ins
 //! elsewhere; `windows.rs` (a named pipe, a kill-on-close Job Object, a wait on the parent's
-//! process handle).
+//! process handle, unnamed sections for large payloads). `SharedMemory` is a sealed memfd on
+//! Linux, an unnamed section on Windows, and a stand-in that cannot be made on macOS.
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -22,13 +23,15 @@ mod windows;
 
 #[cfg(target_os = "linux")]
 pub(crate) use self::linux::SharedMemory;
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 pub(crate) use self::stand_in::SharedMemory;
 #[cfg(unix)]
 pub(crate) use self::unix::{
     arm_parent_death, channel, exit_now, parent_id, send_signal, spawn, take_channel, Child,
     ParentWatch, ProcessHandle, Stream, CHILD_CHANNEL,
 };
+#[cfg(windows)]
+pub(crate) use self::windows::SharedMemory;
 #[cfg(windows)]
 pub(crate) use self::windows::{
     arm_parent_death, channel, exit_now, parent_id, send_signal, spawn, take_channel, Child,
@@ -39,14 +42,21 @@ pub(crate) use std::os::fd::OwnedFd as Descriptor;
 #[cfg(windows)]
 pub(crate) use std::os::windows::io::OwnedHandle as Descriptor;
 
-/// Whether large payloads travel in shared memory here (`SharedMemory`); elsewhere they go
-/// through the channel, whatever their size.
-pub(crate) const HAS_SHARED_MEMORY: bool = cfg!(target_os = "linux");
+/// Whether large payloads travel in shared memory here (`SharedMemory`: a sealed memfd on
+/// Linux, an unnamed section on Windows); elsewhere (macOS, which cannot be run where this is
+/// built and tested) they go through the channel, whatever their size.
+pub(crate) const HAS_SHARED_MEMORY: bool = cfg!(any(target_os = "linux", windows));
 
-/// Where shared memory is not built yet (macOS, Windows): a `SharedMemory` that cannot be
-/// made or opened, so that the rest of the pool compiles the same everywhere and sends every
-/// payload through the channel (`HAS_SHARED_MEMORY` is `false`).
-#[cfg(not(target_os = "linux"))]
+/// How many bytes of a shared frame hand its region over (`SharedMemory::handover`, taken
+/// by `Stream::handed_over`): none on Unix, where the descriptor travels beside the frame
+/// (`SCM_RIGHTS`); on Windows, whose pipes carry no handles, the sender's handle value (a
+/// `u64`), which the receiver takes from the sender's process.
+pub(crate) const HANDOVER: usize = if cfg!(windows) { 8 } else { 0 };
+
+/// Where shared memory is not built yet (macOS): a `SharedMemory` that cannot be made or
+/// opened, so that the rest of the pool compiles the same everywhere and sends every payload
+/// through the channel (`HAS_SHARED_MEMORY` is `false`).
+#[cfg(not(any(target_os = "linux", windows)))]
 mod stand_in {
     use std::convert::Infallible;
     use std::io;
@@ -74,8 +84,11 @@ mod stand_in {
             match self.0 {}
         }
 
-        #[cfg(unix)]
         pub(crate) fn descriptor(&self) -> std::os::fd::BorrowedFd<'_> {
+            match self.0 {}
+        }
+
+        pub(crate) fn handover(&self) -> [u8; super::HANDOVER] {
             match self.0 {}
         }
 
@@ -89,8 +102,9 @@ mod stand_in {
     }
 }
 
-/// The device and inode of the file behind a received descriptor (`None` if it has none):
-/// how a channel knows a region it has mapped already.
+/// The device and inode of the file behind a received descriptor (`None` if it has none, and
+/// always on Windows: see `SharedMemory::identity`): how a channel knows a region it has
+/// mapped already.
 pub(crate) fn identity(descriptor: &Descriptor) -> Option<(u64, u64)> {
     #[cfg(target_os = "linux")]
     return self::linux::identity(std::os::fd::AsFd::as_fd(descriptor));

@@ -120,6 +120,16 @@ impl Stream {
         }
     }
 
+    /// The region handed over with a shared frame: the oldest descriptor received (the frame
+    /// carries no handover bytes on Unix); `None` if none came, which is a broken stream.
+    pub(crate) fn handed_over(
+        &self,
+        _token: [u8; super::HANDOVER],
+        descriptors: &mut VecDeque<OwnedFd>,
+    ) -> Option<Result<OwnedFd, String>> {
+        descriptors.pop_front().map(Ok)
+    }
+
     /// In tests: a write of `slices` with any descriptor attached, as a broken peer might.
     #[cfg(all(test, target_os = "linux"))]
     pub(crate) fn write_descriptor_for_tests(

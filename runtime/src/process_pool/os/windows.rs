@@ -4,6 +4,8 @@
 //! started through std's `Command` (`CreateProcess`) with the client end as its standard
 //! input, and put in the program's kill-on-close Job Object; a signal is `TerminateProcess`
 //! on a process handle; a worker watches its pool by waiting on the pool's process handle.
+//! Large payloads travel in unnamed sections (`SharedMemory`), whose handle values go in the
+//! frame and are taken by the receiver from the sender's process (`Stream::handed_over`).
 //!
 //! Reads and writes are overlapped (`FILE_FLAG_OVERLAPPED`): each waits on an event, with a
 //! timeout where the caller has a deadline, and a timed-out operation is cancelled
@@ -17,15 +19,16 @@ use std::io::{self, IoSlice};
 use std::os::windows::io::{AsHandle, AsRawHandle, FromRawHandle, OwnedHandle};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use windows_sys::Win32::Foundation::{
-    GetLastError, LocalFree, SetHandleInformation, ERROR_BROKEN_PIPE, ERROR_INSUFFICIENT_BUFFER,
-    ERROR_INTERNAL_ERROR, ERROR_IO_PENDING, ERROR_OPERATION_ABORTED, FALSE, FILETIME, GENERIC_READ,
-    GENERIC_WRITE, HANDLE, HANDLE_FLAG_INHERIT, INVALID_HANDLE_VALUE, TRUE, WAIT_OBJECT_0,
-    WAIT_TIMEOUT,
+    DuplicateHandle, GetLastError, LocalFree, SetHandleInformation, ERROR_BROKEN_PIPE,
+    ERROR_INSUFFICIENT_BUFFER, ERROR_INTERNAL_ERROR, ERROR_IO_PENDING, ERROR_OPERATION_ABORTED,
+    FALSE, FILETIME, GENERIC_READ, GENERIC_WRITE, HANDLE, HANDLE_FLAG_INHERIT,
+    INVALID_HANDLE_VALUE, TRUE, WAIT_OBJECT_0, WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Security::Authorization::{
     ConvertSidToStringSidW, ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
@@ -46,13 +49,18 @@ use windows_sys::Win32::System::JobObjects::{
     SetInformationJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
     JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
+use windows_sys::Win32::System::Memory::{
+    CreateFileMappingW, MapViewOfFile, UnmapViewOfFile, VirtualQuery, FILE_MAP, FILE_MAP_READ,
+    FILE_MAP_WRITE, MEMORY_BASIC_INFORMATION, MEMORY_MAPPED_VIEW_ADDRESS, MEM_COMMIT, PAGE_GUARD,
+    PAGE_NOACCESS, PAGE_READWRITE,
+};
 use windows_sys::Win32::System::Pipes::{
     CreateNamedPipeW, GetNamedPipeClientProcessId, PeekNamedPipe, PIPE_READMODE_BYTE,
     PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, PIPE_WAIT,
 };
 use windows_sys::Win32::System::Threading::{
     CreateEventW, GetCurrentProcess, GetCurrentProcessId, GetProcessTimes, OpenProcess,
-    OpenProcessToken, TerminateProcess, WaitForSingleObject, INFINITE,
+    OpenProcessToken, TerminateProcess, WaitForSingleObject, INFINITE, PROCESS_DUP_HANDLE,
     PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE,
 };
 use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED};
@@ -74,7 +82,9 @@ const PIPE_BUFFER: u32 = 256 << 10;
 /// server).
 const GATHER: usize = 8 << 10;
 
-/// One end of a worker's channel: a named pipe opened for overlapped I/O, not inheritable.
+/// One end of a worker's channel: a named pipe opened for overlapped I/O, not inheritable,
+/// and the process at its other end, from which the handles of shared memory are taken
+/// (`handed_over`).
 ///
 /// Not `Sync` (the `RefCell`): one thread at a time uses a stream, and each of its
 /// operations ends before the call that started it returns, so at most one is in flight and
@@ -84,6 +94,39 @@ pub(crate) struct Stream {
     pipe: RefCell<Option<OwnedHandle>>,
     /// A manual-reset event that the operation in flight signals when it ends.
     event: OwnedHandle,
+    /// The process at the other end. Both ends of a `channel` share one, which `spawn` sets
+    /// to the worker through the end it hands over.
+    peer: Arc<Peer>,
+}
+
+/// The process at the other end of a channel, with the right to take handles from it
+/// (`PROCESS_DUP_HANDLE`).
+struct Peer {
+    /// Set once: by `spawn` in the pool (the worker's process), by `ParentWatch::new` in a
+    /// worker (the pool's process, checked not to be a later process reusing its id).
+    process: OnceLock<OwnedHandle>,
+    /// Whether, until `process` is set, the peer is this very process: both ends of a
+    /// `channel` are here until `spawn` hands one to a child (so in-process tests work). A
+    /// worker's stream says `false`: until its pool's process is known it takes nothing.
+    here_until_set: bool,
+}
+
+impl Peer {
+    fn new(here_until_set: bool) -> Arc<Self> {
+        Arc::new(Self {
+            process: OnceLock::new(),
+            here_until_set,
+        })
+    }
+
+    /// A handle to the peer's process, if known.
+    fn process(&self) -> Option<HANDLE> {
+        match self.process.get() {
+            Some(process) => Some(process.as_raw_handle()),
+            // SAFETY: `GetCurrentProcess` has no preconditions.
+            None => self.here_until_set.then(|| unsafe { GetCurrentProcess() }),
+        }
+    }
 }
 
 /// A connected pair of streams: the pool's end (the pipe's server end), then the worker's (its
@@ -143,7 +186,11 @@ pub(crate) fn channel() -> io::Result<(Stream, Stream)> {
             "another process connected to a worker's channel first",
         ));
     }
-    Ok((Stream::new(server)?, Stream::new(client)?))
+    let peer = Peer::new(true);
+    Ok((
+        Stream::new(server, Arc::clone(&peer))?,
+        Stream::new(client, peer)?,
+    ))
 }
 
 /// A pipe name no other pool or program uses, and no other process can guess: this process's
@@ -308,13 +355,14 @@ fn is_broken_pipe(error: &io::Error) -> bool {
 }
 
 impl Stream {
-    fn new(pipe: OwnedHandle) -> io::Result<Self> {
+    fn new(pipe: OwnedHandle, peer: Arc<Peer>) -> io::Result<Self> {
         // SAFETY: no security attributes, no name: a new unnamed manual-reset event, not
         // signalled, which `owned` takes.
         let event = unsafe { CreateEventW(std::ptr::null(), TRUE, FALSE, std::ptr::null()) };
         Ok(Self {
             pipe: RefCell::new(Some(pipe)),
             event: owned(event, "CreateEventW")?,
+            peer,
         })
     }
 
@@ -335,7 +383,9 @@ impl Stream {
         }
     }
 
-    /// `read`: no descriptors travel here (large payloads go through the pipe on Windows).
+    /// `read`: no handle travels beside the bytes here (a pipe carries none); a region's
+    /// handle travels in its frame instead, as a value (`SharedMemory::handover`), taken
+    /// by `handed_over`.
     pub(crate) fn read_with(
         &self,
         buffer: &mut [u8],
@@ -344,16 +394,76 @@ impl Stream {
         self.read(buffer)
     }
 
-    /// `write_vectored`: there is never shared memory to attach here (`HAS_SHARED_MEMORY`).
+    /// `write_vectored`: `memory`'s handle is in the frame already (`SharedMemory::handover`),
+    /// and stays open in this process until the peer has taken its own (`shm.rs`).
     pub(crate) fn write_with(
         &self,
         slices: &[IoSlice<'_>],
-        memory: Option<&super::SharedMemory>,
+        _memory: Option<&SharedMemory>,
     ) -> io::Result<usize> {
-        if memory.is_some() {
-            return Err(io::ErrorKind::Unsupported.into());
-        }
         self.write_vectored(slices)
+    }
+
+    /// The region handed over with a shared frame whose handover bytes are `token`: the peer's
+    /// handle value, which this takes into a handle of our own (`DuplicateHandle` from the
+    /// peer's process, with the right to map it for reading only). Never `None` (on Unix,
+    /// `None` is a frame that came without its descriptor). A value that is no handle of the
+    /// peer's (garbage, or a peer that died, taking its handles with it) is an error, which
+    /// fails that task only; one that names something other than a section is refused when
+    /// mapped (`SharedMemory::open`).
+    pub(crate) fn handed_over(
+        &self,
+        token: [u8; super::HANDOVER],
+        _descriptors: &mut std::collections::VecDeque<OwnedHandle>,
+    ) -> Option<Result<OwnedHandle, String>> {
+        Some(self.take_handle(u64::from_le_bytes(token)))
+    }
+
+    fn take_handle(&self, value: u64) -> Result<OwnedHandle, String> {
+        let Some(peer) = self.peer.process() else {
+            return Err(
+                "the pool's process could not be opened to take its shared memory".to_owned(),
+            );
+        };
+        // Handle values are small and positive; negative ones are pseudo-handles (the peer's
+        // process or thread itself), which are no payload.
+        let source = match isize::try_from(value) {
+            Ok(value) if value > 0 => value as HANDLE,
+            _ => return Err(format!("the payload's handle {value:#x} is no handle")),
+        };
+        let mut taken = std::ptr::null_mut();
+        // SAFETY: `peer` is a valid process handle (or this process's pseudo-handle) and
+        // `taken` a valid place for the new handle; `source` is only looked up in the peer's
+        // handle table by the system, which fails the call if it names nothing there. Nothing
+        // of this process's memory is touched.
+        let took = unsafe {
+            DuplicateHandle(
+                peer,
+                source,
+                GetCurrentProcess(),
+                &mut taken,
+                FILE_MAP_READ,
+                FALSE,
+                0,
+            )
+        };
+        if took == FALSE {
+            let error = io::Error::last_os_error();
+            // SAFETY: a valid process handle; a zero timeout only asks whether it has ended.
+            if unsafe { WaitForSingleObject(peer, 0) } == WAIT_OBJECT_0 {
+                // Its handles closed as it ended: unlike a descriptor in flight on Unix,
+                // nothing kept the region for us.
+                return Err(format!(
+                    "the peer's process ended before its shared memory (handle {value:#x}) \
+                     was taken"
+                ));
+            }
+            return Err(format!(
+                "the payload's handle {value:#x} could not be taken from the peer: {error}"
+            ));
+        }
+        owned(taken, "DuplicateHandle")
+            .map_err(|error| format!("the payload's handle {value:#x}: {error}"))
     }
 
     /// Writes `slices` (small ones copied together first, up to `GATHER` bytes); returns how
@@ -525,8 +635,11 @@ impl ParentWatch {
     /// Watches the process `parent`; `None` if it is gone already. An id alone could name a
     /// process that merely reuses a dead pool's id, which was necessarily started after this
     /// worker: a process started later is refused.
-    pub(crate) fn new(parent: u32, _channel: &Stream) -> Option<Self> {
-        let access = PROCESS_SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION;
+    ///
+    /// The same handle, checked so, is how the worker takes the handles of the shared memory
+    /// its pool hands over (`PROCESS_DUP_HANDLE`): `channel` gets a copy of it.
+    pub(crate) fn new(parent: u32, channel: &Stream) -> Option<Self> {
+        let access = PROCESS_SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION | PROCESS_DUP_HANDLE;
         // SAFETY: `OpenProcess` has no memory-safety preconditions; `owned` takes the handle.
         let process = owned(unsafe { OpenProcess(access, FALSE, parent) }, "OpenProcess").ok()?;
         // SAFETY: `GetCurrentProcess` has no preconditions.
@@ -537,7 +650,14 @@ impl ParentWatch {
         };
         // SAFETY: a valid process handle; a zero timeout only asks whether it has ended.
         let ended = unsafe { WaitForSingleObject(process.as_raw_handle(), 0) } == WAIT_OBJECT_0;
-        (!started_after_us && !ended).then_some(Self(process))
+        if started_after_us || ended {
+            return None;
+        }
+        if let Ok(copy) = process.try_clone() {
+            // Unset until now: a worker's stream is made by `take_channel`, which leaves it.
+            let _ = channel.peer.process.set(copy);
+        }
+        Some(Self(process))
     }
 
     /// Blocks until the pool's process is gone (`true`); `false` if it cannot be watched.
@@ -571,6 +691,7 @@ pub(crate) fn spawn(program: &Path, env: (&str, &str), channel: Stream) -> io::R
     // them for the `CreateProcess` call alone, under a lock that its other spawns take too,
     // and every other handle of ours is not inheritable. The worker takes the channel off its
     // standard input as it starts (`take_channel`).
+    let peer = Arc::clone(&channel.peer);
     command
         .env(env.0, env.1)
         .stdin(Stdio::from(channel.into_pipe()?));
@@ -578,6 +699,18 @@ pub(crate) fn spawn(program: &Path, env: (&str, &str), channel: Stream) -> io::R
     let child = start(&mut command)?;
     drop(command); // closes this process's copy of the worker's end
     let mut child = Child(child);
+    // The pool's end now talks to the worker: its shared memory is taken from there. (std's
+    // handle to a child it started has every right, `PROCESS_DUP_HANDLE` among them.)
+    match child.0.as_handle().try_clone_to_owned() {
+        Ok(process) => {
+            let _ = peer.process.set(process);
+        }
+        Err(error) => {
+            child.kill();
+            child.wait();
+            return Err(error);
+        }
+    }
     // Between the spawn and this, the worker is not yet in the job: if this process died
     // then, the worker's watchdog would still end it (`ParentWatch`).
     // SAFETY: two valid handles: the job (kept for the program's life) and the child's.
@@ -734,7 +867,7 @@ pub(crate) fn take_channel(fd: i32) -> io::Result<Stream> {
         return Err(failed("SetStdHandle"));
     }
     std::mem::forget(null);
-    Stream::new(channel)
+    Stream::new(channel, Peer::new(false))
 }
 
 /// The id of this process's parent, as the system recorded it when this process started (the
@@ -776,4 +909,278 @@ pub(crate) fn exit_now(code: i32) -> ! {
     // memory-safety preconditions; the call does not return.
     unsafe { TerminateProcess(GetCurrentProcess(), code as u32) };
     std::process::abort()
+}
+
+/// A region of shared memory for one large payload: an unnamed section backed by the paging
+/// file (`CreateFileMappingW` with no file and no name), mapped whole. Having no name, it
+/// cannot be opened by any other process: one reaches it only by taking a handle to it
+/// (`Stream::handed_over`), which needs a handle to this process with `PROCESS_DUP_HANDLE`
+/// (a worker's pool, or the worker of a pool). A section's size never changes, and every page
+/// of a paging-file section is committed as it is made, so reading any byte of a view never
+/// faults; a received region is checked to be committed over the bytes it claims (`open`).
+#[derive(Debug)]
+pub(crate) struct SharedMemory {
+    section: OwnedHandle,
+    /// Invariant: the start of a view of `section` of which `len` bytes are committed and
+    /// readable (and writable when `writable`), unmapped only by `drop`.
+    view: NonNull<u8>,
+    len: usize,
+    /// Whether the view is writable: a region this process made is; one it was handed is
+    /// mapped for reading only (nothing writes those).
+    writable: bool,
+}
+
+// SAFETY: the view is plain memory owned by this value (unmapped in `drop` only); it has no
+// thread affinity. Shared references hand out `&[u8]` only; writing needs `&mut self`.
+unsafe impl Send for SharedMemory {}
+// SAFETY: as above: through `&self` the view is only read.
+unsafe impl Sync for SharedMemory {}
+
+impl SharedMemory {
+    /// A new region of `len` bytes (at least one), zeroed and mapped.
+    pub(crate) fn create(len: usize) -> io::Result<Self> {
+        let len = len.max(1);
+        let size = len as u64;
+        // SAFETY: no file (`INVALID_HANDLE_VALUE`: the paging file backs it), no security
+        // attributes (not inheritable), no name; `owned` takes the handle it returns (null on
+        // failure).
+        let section = unsafe {
+            CreateFileMappingW(
+                INVALID_HANDLE_VALUE,
+                std::ptr::null(),
+                PAGE_READWRITE,
+                (size >> 32) as u32,
+                size as u32,
+                std::ptr::null(),
+            )
+        };
+        let section = owned(section, "CreateFileMappingW")?;
+        let mut memory = Self::map(section, FILE_MAP_READ | FILE_MAP_WRITE)?;
+        if memory.len < len {
+            return Err(io::Error::other("a new section is smaller than asked"));
+        }
+        memory.len = len;
+        Ok(memory)
+    }
+
+    /// Maps the whole region another process handed over in `section`, for reading, after
+    /// checking that it is one: a section (else the mapping fails) whose view is committed
+    /// and readable over at least `len` bytes. Anything else (another kind of handle, a
+    /// region smaller than it claims, reserved pages) is refused with what is wrong with it.
+    pub(crate) fn open(section: OwnedHandle, len: usize) -> Result<Self, String> {
+        let memory = Self::map(section, FILE_MAP_READ)
+            .map_err(|error| format!("the payload's handle is not shared memory: {error}"))?;
+        if memory.len < len || len == 0 {
+            return Err(format!(
+                "the payload claims {len} bytes of shared memory that holds {}",
+                memory.len
+            ));
+        }
+        Ok(memory)
+    }
+
+    /// Maps all of `section` with `access`; its length is what `VirtualQuery` finds
+    /// committed and accessible from the view's start (a paging-file section: all of it,
+    /// rounded up to a page).
+    fn map(section: OwnedHandle, access: FILE_MAP) -> io::Result<Self> {
+        // SAFETY: a new view, at an address of the system's choosing, of whatever `section`
+        // names; the call fails unless it is a section that `access` may map. Nothing of
+        // ours is touched.
+        let view = unsafe { MapViewOfFile(section.as_raw_handle(), access, 0, 0, 0) };
+        let Some(view) = NonNull::new(view.Value.cast::<u8>()) else {
+            return Err(failed("MapViewOfFile"));
+        };
+        // Owned from here, so that an error below unmaps it; no byte is readable yet.
+        let mut memory = Self {
+            section,
+            view,
+            len: 0,
+            writable: access & FILE_MAP_WRITE != 0,
+        };
+        let mut region = MEMORY_BASIC_INFORMATION::default();
+        // SAFETY: the call writes at most the size given into `region`, a valid structure.
+        let got = unsafe {
+            VirtualQuery(
+                view.as_ptr().cast(),
+                &mut region,
+                size_of::<MEMORY_BASIC_INFORMATION>(),
+            )
+        };
+        if got == 0 {
+            return Err(failed("VirtualQuery"));
+        }
+        // A section made with `SEC_RESERVE` has reserved pages that fault when read.
+        if region.State != MEM_COMMIT || region.Protect & (PAGE_NOACCESS | PAGE_GUARD) != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "its pages are not committed and readable",
+            ));
+        }
+        // The region `VirtualQuery` describes lies within the view and has the same state
+        // throughout: all of it is committed and readable (and writable with `access`).
+        memory.len = region.RegionSize;
+        Ok(memory)
+    }
+
+    /// How many bytes it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// `None`: two handles of one section have no cheap common identity on Windows (the
+    /// kernel object's address is not exposed), so each received payload is mapped anew
+    /// (`shm::Mappings`).
+    pub(crate) fn identity(&self) -> Option<(u64, u64)> {
+        None
+    }
+
+    /// The bytes that hand this region over in a frame: the value of this process's handle to
+    /// it, which the peer takes into its own (`Stream::handed_over`). This value stays valid
+    /// while `self` lives: the protocol keeps a region alive until its peer has answered or
+    /// released it (`shm.rs`).
+    pub(crate) fn handover(&self) -> [u8; super::HANDOVER] {
+        (self.section.as_raw_handle() as usize as u64).to_le_bytes()
+    }
+
+    /// Its bytes. Another process may hold the region too: what it writes while we read is
+    /// read as it is, as bytes, which any value is (the codec then checks them); the protocol
+    /// keeps one writer at a time (`process_pool/README.md`, "Large payloads").
+    pub(crate) fn bytes(&self) -> &[u8] {
+        // SAFETY: `view` starts `len` committed, readable bytes that live as long as `self`
+        // (invariant on `view`); a section never shrinks and its pages are never decommitted
+        // while mapped. `u8` has no invalid values.
+        unsafe { std::slice::from_raw_parts(self.view.as_ptr(), self.len) }
+    }
+
+    /// Its bytes, to write a payload into: only a region this process made (`create`).
+    pub(crate) fn bytes_mut(&mut self) -> &mut [u8] {
+        assert!(
+            self.writable,
+            "a received region is mapped for reading only"
+        );
+        // SAFETY: as in `bytes`, and the view is writable (checked above); `&mut self` makes
+        // this the only reference into it in this process.
+        unsafe { std::slice::from_raw_parts_mut(self.view.as_ptr(), self.len) }
+    }
+}
+
+#[cfg(test)]
+impl SharedMemory {
+    /// In tests: a second handle of the section, as a peer would take it.
+    pub(crate) fn handle_for_tests(&self) -> OwnedHandle {
+        self.section.try_clone().unwrap()
+    }
+}
+
+impl Drop for SharedMemory {
+    fn drop(&mut self) {
+        let view = MEMORY_MAPPED_VIEW_ADDRESS {
+            Value: self.view.as_ptr().cast(),
+        };
+        // SAFETY: `view` is the start of the view made in `map` (invariant on `view`), and no
+        // reference into it outlives `self`. The section's handle closes after this.
+        unsafe { UnmapViewOfFile(view) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use windows_sys::Win32::System::Memory::SEC_RESERVE;
+
+    use super::*;
+
+    fn handed_over(memory: &SharedMemory) -> OwnedHandle {
+        memory.handle_for_tests()
+    }
+
+    #[test]
+    fn only_a_committed_section_of_the_size_claimed_is_mapped() {
+        let mut memory = SharedMemory::create(100).unwrap();
+        memory.bytes_mut()[..3].copy_from_slice(b"abc");
+        let mapped = SharedMemory::open(handed_over(&memory), 3).unwrap();
+        assert_eq!(&mapped.bytes()[..3], b"abc");
+        assert!(mapped.len() >= 100, "{}", mapped.len());
+        let problem = SharedMemory::open(handed_over(&memory), mapped.len() + 1).unwrap_err();
+        assert!(problem.contains("claims"), "{problem}");
+        let problem = SharedMemory::open(handed_over(&memory), 0).unwrap_err();
+        assert!(problem.contains("claims 0 bytes"), "{problem}");
+        let (pipe, _other) = channel().unwrap();
+        let not_memory = pipe.into_pipe().unwrap();
+        let problem = SharedMemory::open(not_memory, 10).unwrap_err();
+        assert!(problem.contains("not shared memory"), "{problem}");
+    }
+
+    #[test]
+    fn a_section_of_reserved_pages_is_refused() {
+        // SAFETY: as in `SharedMemory::create`, with `SEC_RESERVE`: nothing is committed.
+        let section = unsafe {
+            CreateFileMappingW(
+                INVALID_HANDLE_VALUE,
+                std::ptr::null(),
+                PAGE_READWRITE | SEC_RESERVE,
+                0,
+                1 << 20,
+                std::ptr::null(),
+            )
+        };
+        let section = owned(section, "CreateFileMappingW").unwrap();
+        let problem = SharedMemory::open(section, 10).unwrap_err();
+        assert!(problem.contains("not committed"), "{problem}");
+    }
+
+    #[test]
+    #[should_panic(expected = "reading only")]
+    fn a_received_region_is_never_written() {
+        let memory = SharedMemory::create(10).unwrap();
+        let mut mapped = SharedMemory::open(handed_over(&memory), 10).unwrap();
+        mapped.bytes_mut()[0] = 1;
+    }
+
+    #[test]
+    fn a_handle_value_is_taken_from_the_peer_or_refused() {
+        let (stream, _other) = channel().unwrap();
+        let mut memory = SharedMemory::create(1000).unwrap();
+        memory.bytes_mut()[..2].copy_from_slice(b"hi");
+        let mut none = std::collections::VecDeque::new();
+        let taken = stream.handed_over(memory.handover(), &mut none).unwrap();
+        let mapped = SharedMemory::open(taken.unwrap(), 2).unwrap();
+        assert_eq!(&mapped.bytes()[..2], b"hi");
+        for garbage in [0u64, u64::MAX, 1 << 40, 0x7ff0] {
+            let problem = stream
+                .handed_over(garbage.to_le_bytes(), &mut none)
+                .unwrap()
+                .unwrap_err();
+            assert!(problem.contains("handle"), "{garbage:#x}: {problem}");
+        }
+        // A worker's stream before its pool is known takes nothing.
+        let (_ours, theirs) = channel().unwrap();
+        let orphan = Stream::new(theirs.into_pipe().unwrap(), Peer::new(false)).unwrap();
+        let problem = orphan
+            .handed_over(memory.handover(), &mut none)
+            .unwrap()
+            .unwrap_err();
+        assert!(problem.contains("could not be opened"), "{problem}");
+    }
+
+    #[test]
+    fn a_handle_of_a_peer_that_ended_is_refused() {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .arg("--list")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child.wait().unwrap();
+        let (stream, _other) = channel().unwrap();
+        let _ = stream
+            .peer
+            .process
+            .set(child.as_handle().try_clone_to_owned().unwrap());
+        let memory = SharedMemory::create(10).unwrap();
+        let mut none = std::collections::VecDeque::new();
+        let problem = stream
+            .handed_over(memory.handover(), &mut none)
+            .unwrap()
+            .unwrap_err();
+        assert!(problem.contains("ended before"), "{problem}");
+    }
 }

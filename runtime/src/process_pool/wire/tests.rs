@@ -336,3 +336,137 @@ mod shared {
             .unwrap();
     }
 }
+
+/// Shared frames on Windows: the handle's value travels in the frame and the reader takes it
+/// from its peer (here this very process: both ends of a `channel` are in it).
+#[cfg(windows)]
+mod shared_windows {
+    use super::*;
+    use crate::process_pool::shm;
+
+    fn region_with(bytes: &[u8]) -> SharedMemory {
+        let mut memory = shm::region(bytes.len()).unwrap();
+        memory.bytes_mut()[..bytes.len()].copy_from_slice(bytes);
+        memory
+    }
+
+    /// Sends a `TASK_SHARED` frame claiming `len` bytes of the region whose handle value is
+    /// `handle`, whatever that is.
+    fn send_claim(pool: &mut Channel, len: u64, handle: u64) {
+        let task = Task {
+            call: Call::One,
+            name: "f",
+            input: &[],
+        };
+        let parts: [&[u8]; 3] = [&len.to_le_bytes(), &handle.to_le_bytes(), &task.header()];
+        pool.send(kind::TASK_SHARED, 3, &parts).unwrap();
+    }
+
+    fn value(handle: &impl std::os::windows::io::AsRawHandle) -> u64 {
+        handle.as_raw_handle() as usize as u64
+    }
+
+    fn next_task_is_read_as_usual(pool: &mut Channel, worker: &mut Channel) {
+        let task = Task {
+            call: Call::One,
+            name: "g",
+            input: b"x",
+        };
+        pool.send_task(4, &Outgoing { task, memory: None }).unwrap();
+        assert_eq!(worker.recv_task().unwrap().task().unwrap().name, "g");
+    }
+
+    #[test]
+    fn a_task_and_its_result_cross_in_shared_memory() {
+        let (mut pool, mut worker) = pair(1 << 30);
+        let input: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let memory = region_with(&input);
+        for id in 1..=3 {
+            let task = Task {
+                call: Call::One,
+                name: "f",
+                input: &memory.bytes()[..input.len()],
+            };
+            let outgoing = Outgoing {
+                task,
+                memory: Some(&memory),
+            };
+            pool.send_task(id, &outgoing).unwrap();
+            let frame = worker.recv_task().unwrap();
+            assert_eq!(frame.task().unwrap().input, &input[..]);
+            let output = vec![id as u8; 300_000];
+            worker.send_answer(id, Answer::Done(&output)).unwrap();
+            let frame = pool.recv(None).unwrap();
+            assert!(frame.is_shared_reply());
+            let (payload, _) = frame.reply(1).unwrap();
+            assert_eq!(payload.bytes(), &output[..]);
+            pool.send_release(id).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_handle_value_that_names_nothing_fails_the_task_only() {
+        let (mut pool, mut worker) = pair(1 << 30);
+        for garbage in [0x7ff0_u64, 1 << 40, u64::MAX, 0] {
+            send_claim(&mut pool, 8, garbage);
+            let problem = worker.recv_task().unwrap().task().unwrap_err();
+            assert!(problem.contains("handle"), "{garbage:#x}: {problem}");
+        }
+        next_task_is_read_as_usual(&mut pool, &mut worker);
+    }
+
+    #[test]
+    fn a_handle_that_is_no_section_fails_the_task_only() {
+        let (mut pool, mut worker) = pair(1 << 30);
+        // SAFETY: no security attributes, no name: a new event, owned below.
+        let event = unsafe {
+            windows_sys::Win32::System::Threading::CreateEventW(
+                std::ptr::null(),
+                1,
+                0,
+                std::ptr::null(),
+            )
+        };
+        assert!(!event.is_null());
+        // SAFETY: `CreateEventW` just made it, for us alone.
+        let not_memory = unsafe {
+            <std::os::windows::io::OwnedHandle as std::os::windows::io::FromRawHandle>::from_raw_handle(event)
+        };
+        send_claim(&mut pool, 8, value(&not_memory));
+        let problem = worker.recv_task().unwrap().task().unwrap_err();
+        assert!(problem.contains("not shared memory"), "{problem}");
+        next_task_is_read_as_usual(&mut pool, &mut worker);
+    }
+
+    #[test]
+    fn a_size_that_lies_or_exceeds_the_limit_fails_the_task() {
+        let (mut pool, mut worker) = pair(1 << 20);
+        let memory = region_with(&[1; 1000]);
+        let handle = u64::from_le_bytes(memory.handover());
+        send_claim(&mut pool, memory.len() as u64 + 1, handle);
+        let problem = worker.recv_task().unwrap().task().unwrap_err();
+        assert!(problem.contains("claims"), "{problem}");
+        send_claim(&mut pool, memory.len() as u64, handle);
+        assert!(worker.recv_task().unwrap().task().is_ok());
+        send_claim(&mut pool, 2 << 20, handle);
+        let problem = worker.recv_task().unwrap().task().unwrap_err();
+        assert!(problem.contains("limit"), "{problem}");
+    }
+
+    #[test]
+    fn a_shared_frame_too_short_for_its_handle_is_corrupt() {
+        let (mut pool, mut worker) = pair(1 << 20);
+        pool.send(kind::TASK_SHARED, 3, &[&10u64.to_le_bytes(), &[1, 2]])
+            .unwrap();
+        assert!(matches!(worker.recv_task(), Err(RecvError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_result_handle_that_names_nothing_fails_that_task_with_codec() {
+        let (mut pool, mut worker) = pair(1 << 20);
+        let parts: [&[u8]; 2] = [&100u64.to_le_bytes(), &0x7ff0u64.to_le_bytes()];
+        worker.send(kind::DONE_SHARED, 1, &parts).unwrap();
+        let error = pool.recv(None).unwrap().reply(1).unwrap_err();
+        assert!(error.is_codec(), "{error}");
+    }
+}
