@@ -427,6 +427,80 @@ fn workers_end_within_a_second_of_their_parent() {
     }
 }
 
+/// The parent of a pool that ends as its workers start, when this binary runs with `ROLE` set
+/// to `ends:<µs>` (by `no_worker_is_left_by_a_parent_that_ends_as_they_start`): a thread
+/// starts a pool of two, and the program ends `µs` after that thread began, without waiting
+/// for it or for its work (`wait_at_exit(false)`). Does nothing in a normal run.
+#[test]
+fn parent_that_ends_as_its_workers_start() {
+    let Some(micros) = std::env::var(ROLE)
+        .ok()
+        .and_then(|role| role.strip_prefix("ends:")?.parse().ok())
+    else {
+        return;
+    };
+    let (began, on_begun) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        began.send(()).unwrap();
+        let pool = ProcessPool::builder().workers(2).build().unwrap();
+        let _ = pool.submit(square, (3,)).result();
+        std::mem::forget(pool);
+    });
+    parallel::wait_at_exit(false);
+    on_begun.recv().unwrap();
+    // The moment of the end is the variable under test; nothing waits on this sleep. The
+    // program ends as `main` returns, once the test harness has reported this test.
+    thread::sleep(Duration::from_micros(micros));
+}
+
+/// A program that ends while a worker of its is being created leaves no worker behind: each
+/// worker is in the program's job from its creation on (`PROC_THREAD_ATTRIBUTE_JOB_LIST`), and
+/// the end of the program waits for a start under way (`exit.rs`). Ends are spread over the
+/// time a pool takes to start, so some fall inside a start.
+#[test]
+fn no_worker_is_left_by_a_parent_that_ends_as_they_start() {
+    let mut left = Vec::new();
+    for run in 0..24u64 {
+        let micros = run * 2_500;
+        let mut parent = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "parent_that_ends_as_its_workers_start",
+                "--test-threads=1",
+            ])
+            .env(ROLE, format!("ends:{micros}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Taken before the wait: the handle that `parent` holds keeps the id from being reused.
+        let me = common::process::Process::running(parent.id());
+        assert_ne!(me.start, u64::MAX, "the parent's start time was read");
+        assert!(parent.wait().unwrap().success());
+        // The job ends the parent's workers as it ends; a worker left out of it never goes.
+        let gone_by = Instant::now() + Duration::from_secs(10);
+        loop {
+            let children = me.children();
+            if children.is_empty() {
+                break;
+            }
+            if Instant::now() > gone_by {
+                for child in &children {
+                    child.kill();
+                }
+                left.push((micros, children));
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+    assert!(
+        left.is_empty(),
+        "workers outlived a parent that ended as they started (µs after the start: workers): \
+         {left:?}"
+    );
+}
+
 /// The round trip of one tiny task, measured: 1,000 `submit(square, (x,)).result()` in a row
 /// on one warm worker.
 #[test]

@@ -18,7 +18,7 @@
 //! keeps nothing alive.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, Once, Weak};
+use std::sync::{Mutex, Once, PoisonError, RwLock, RwLockReadGuard, Weak};
 
 use crate::sync::lock;
 
@@ -49,6 +49,21 @@ extern "C" {
 /// program waits at exit: an MPI job's end (stopping the worker ranks, `MPI_Finalize`), which
 /// must come after the last task that could use it.
 static LAST: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
+
+/// Held, shared, while a worker process is being started (`process_pool/worker.rs`), and taken
+/// for good by the exit handler, last: no worker process is in the middle of its start as the
+/// program ends, and none starts after. On Windows a start cut short by the end of the program
+/// could leave the worker behind: under Wine a process the job ends before it has attached to
+/// the Wine server never goes away (the job ends every worker that has started). Only a return
+/// from `main` (or `exit` on Unix) runs the handler: see the module's docs.
+static STARTING: RwLock<()> = RwLock::new(());
+
+/// Marks a worker process as starting until the guard is dropped; once the program has begun
+/// to end, blocks until the end (the thread ends with the program). Installs the exit handler.
+pub(crate) fn starting_a_process() -> RwLockReadGuard<'static, ()> {
+    install();
+    STARTING.read().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Installs the exit handler, once.
 fn install() {
@@ -124,5 +139,8 @@ extern "C" fn finish() {
         for last in last {
             last();
         }
+        // After the pools were waited for (their work may need new workers): from here on no
+        // worker process is starting. The guard is kept until the program has ended.
+        std::mem::forget(STARTING.write().unwrap_or_else(PoisonError::into_inner));
     });
 }

@@ -120,7 +120,10 @@ impl Worker {
     fn spawn(launch: &Launch<'_>) -> io::Result<Self> {
         let (ours, theirs) = os::channel()?;
         let spec = child::spec(launch.max_frame, launch.initializer);
-        let mut child = os::spawn(&std::env::current_exe()?, (child::ENV, &spec), theirs)?;
+        let program = std::env::current_exe()?;
+        let starting = crate::exit::starting_a_process();
+        let mut child = os::spawn(&program, (child::ENV, &spec), theirs)?;
+        drop(starting);
         let process = match child.handle() {
             Ok(process) => process,
             Err(error) => {

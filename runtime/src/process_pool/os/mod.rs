@@ -129,13 +129,19 @@ pub(crate) enum Signal {
 /// Keeps an MPI launcher's variables from a worker about to start. In a rank of an MPI job
 /// they would make the worker take itself for a rank too, and its MPI start-up (its own, or a
 /// library's) dies on them ("orte_init failed"). A worker is no rank: it never sees them.
+#[cfg(unix)]
 fn remove_launcher_variables(command: &mut std::process::Command) {
     for (name, _) in std::env::vars_os() {
-        let launcher = ["OMPI_", "PMIX_", "PMI_"]
-            .iter()
-            .any(|prefix| name.as_encoded_bytes().starts_with(prefix.as_bytes()));
-        if launcher {
+        if is_launcher_variable(&name) {
             command.env_remove(name);
         }
     }
+}
+
+/// Whether the environment variable `name` is an MPI launcher's (see
+/// `remove_launcher_variables`).
+fn is_launcher_variable(name: &std::ffi::OsStr) -> bool {
+    ["OMPI_", "PMIX_", "PMI_"]
+        .iter()
+        .any(|prefix| name.as_encoded_bytes().starts_with(prefix.as_bytes()))
 }

@@ -1,8 +1,8 @@
 //! The process pool on Windows: a worker's channel is a named pipe that only this process can
 //! open (a random name, one instance, a security descriptor admitting the current user alone,
 //! no remote clients), both of whose ends this process opens; a worker is a child process
-//! started through std's `Command` (`CreateProcess`) with the client end as its standard
-//! input, and put in the program's kill-on-close Job Object; a signal is `TerminateProcess`
+//! started by `CreateProcessW` with the client end as its standard input, inside the
+//! program's kill-on-close Job Object from its creation on; a signal is `TerminateProcess`
 //! on a process handle; a worker watches its pool by waiting on the pool's process handle.
 //! Large payloads travel in unnamed sections (`SharedMemory`), whose handle values go in the
 //! frame and are taken by the receiver from the sender's process (`Stream::handed_over`).
@@ -16,19 +16,19 @@ use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, IoSlice};
-use std::os::windows::io::{AsHandle, AsRawHandle, FromRawHandle, OwnedHandle};
+use std::os::windows::ffi::OsStrExt;
+use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use windows_sys::Win32::Foundation::{
-    DuplicateHandle, GetLastError, LocalFree, SetHandleInformation, ERROR_BROKEN_PIPE,
-    ERROR_INSUFFICIENT_BUFFER, ERROR_INTERNAL_ERROR, ERROR_IO_PENDING, ERROR_OPERATION_ABORTED,
-    FALSE, FILETIME, GENERIC_READ, GENERIC_WRITE, HANDLE, HANDLE_FLAG_INHERIT,
-    INVALID_HANDLE_VALUE, TRUE, WAIT_OBJECT_0, WAIT_TIMEOUT,
+    DuplicateHandle, GetLastError, LocalFree, SetHandleInformation, DUPLICATE_SAME_ACCESS,
+    ERROR_BROKEN_PIPE, ERROR_INSUFFICIENT_BUFFER, ERROR_INTERNAL_ERROR, ERROR_IO_PENDING,
+    ERROR_OPERATION_ABORTED, FALSE, FILETIME, GENERIC_READ, GENERIC_WRITE, HANDLE,
+    HANDLE_FLAG_INHERIT, INVALID_HANDLE_VALUE, TRUE, WAIT_OBJECT_0, WAIT_TIMEOUT,
 };
 use windows_sys::Win32::Security::Authorization::{
     ConvertSidToStringSidW, ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
@@ -40,14 +40,16 @@ use windows_sys::Win32::Storage::FileSystem::{
     CreateFileW, ReadFile, WriteFile, FILE_FLAG_FIRST_PIPE_INSTANCE, FILE_FLAG_OVERLAPPED,
     FILE_SHARE_READ, FILE_SHARE_WRITE, OPEN_EXISTING, PIPE_ACCESS_DUPLEX,
 };
-use windows_sys::Win32::System::Console::{GetStdHandle, SetStdHandle, STD_INPUT_HANDLE};
+use windows_sys::Win32::System::Console::{
+    GetStdHandle, SetStdHandle, STD_ERROR_HANDLE, STD_INPUT_HANDLE, STD_OUTPUT_HANDLE,
+};
 use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Process32FirstW, Process32NextW, PROCESSENTRY32W, TH32CS_SNAPPROCESS,
 };
 use windows_sys::Win32::System::JobObjects::{
-    AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
-    SetInformationJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
-    JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+    CreateJobObjectW, JobObjectExtendedLimitInformation, SetInformationJobObject,
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION,
+    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
 use windows_sys::Win32::System::Memory::{
     CreateFileMappingW, MapViewOfFile, UnmapViewOfFile, VirtualQuery, FILE_MAP, FILE_MAP_READ,
@@ -59,9 +61,14 @@ use windows_sys::Win32::System::Pipes::{
     PIPE_REJECT_REMOTE_CLIENTS, PIPE_TYPE_BYTE, PIPE_WAIT,
 };
 use windows_sys::Win32::System::Threading::{
-    CreateEventW, GetCurrentProcess, GetCurrentProcessId, GetProcessTimes, OpenProcess,
-    OpenProcessToken, TerminateProcess, WaitForSingleObject, INFINITE, PROCESS_DUP_HANDLE,
-    PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE,
+    CreateEventW, CreateProcessW, DeleteProcThreadAttributeList, GetCurrentProcess,
+    GetCurrentProcessId, GetExitCodeProcess, GetProcessTimes, InitializeProcThreadAttributeList,
+    OpenProcess, OpenProcessToken, TerminateProcess, UpdateProcThreadAttribute,
+    WaitForMultipleObjects, WaitForSingleObject, CREATE_UNICODE_ENVIRONMENT,
+    EXTENDED_STARTUPINFO_PRESENT, INFINITE, LPPROC_THREAD_ATTRIBUTE_LIST, PROCESS_DUP_HANDLE,
+    PROCESS_INFORMATION, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE,
+    PROC_THREAD_ATTRIBUTE_HANDLE_LIST, PROC_THREAD_ATTRIBUTE_JOB_LIST, STARTF_USESTDHANDLES,
+    STARTUPINFOEXW,
 };
 use windows_sys::Win32::System::IO::{CancelIoEx, GetOverlappedResult, OVERLAPPED};
 
@@ -373,7 +380,7 @@ impl Stream {
         let pointer = buffer.as_mut_ptr();
         // SAFETY: `buffer` has room for `len` bytes and stays borrowed for this whole call,
         // which `overlapped` does not leave before the read has ended.
-        let read = self.overlapped(None, |pipe, overlapped| unsafe {
+        let read = self.overlapped(Op::Read, None, |pipe, overlapped| unsafe {
             ReadFile(pipe, pointer, len, std::ptr::null_mut(), overlapped)
         });
         match read {
@@ -497,7 +504,7 @@ impl Stream {
         let pointer = bytes.as_ptr();
         // SAFETY: `bytes` holds `len` bytes and stays borrowed for this whole call, which
         // `overlapped` does not leave before the write has ended.
-        let written = self.overlapped(None, |pipe, overlapped| unsafe {
+        let written = self.overlapped(Op::Write, None, |pipe, overlapped| unsafe {
             WriteFile(pipe, pointer, len, std::ptr::null_mut(), overlapped)
         })?;
         Ok(written.unwrap_or(0) as usize)
@@ -517,7 +524,7 @@ impl Stream {
         let pointer: *mut u8 = &mut nothing;
         // SAFETY: a read of zero bytes into `nothing`, which lives across this whole call, which
         // `overlapped` does not leave before the read has ended.
-        let read = self.overlapped(timeout, |pipe, overlapped| unsafe {
+        let read = self.overlapped(Op::Read, timeout, |pipe, overlapped| unsafe {
             ReadFile(pipe, pointer, 0, std::ptr::null_mut(), overlapped)
         });
         match read {
@@ -562,44 +569,67 @@ impl Stream {
     /// It never returns while the operation is pending: after a timeout it cancels it and
     /// waits for it to end, so whatever `start` hands the system (a buffer borrowed for the
     /// caller's call, and the `OVERLAPPED` here) outlives the operation.
+    ///
+    /// Once the peer's process is known, the wait also ends when that process does: its end
+    /// of the pipe may live on in a process that inherited a copy (see `spawn`), and the pipe
+    /// would then never say it broke. The operation is cancelled then, and a peer that ended
+    /// reads as the end of the stream (`ERROR_BROKEN_PIPE`) once what it wrote before it ended
+    /// has been read: a read that finds bytes waiting is issued again (`start` is called once
+    /// more). A write to a peer that ended fails so at once.
     fn overlapped(
         &self,
+        op: Op,
         timeout: Option<Duration>,
-        start: impl FnOnce(HANDLE, *mut OVERLAPPED) -> i32,
+        mut start: impl FnMut(HANDLE, *mut OVERLAPPED) -> i32,
     ) -> io::Result<Option<u32>> {
         let pipe = self.pipe.borrow();
         let pipe = pipe.as_ref().ok_or_else(closed)?.as_raw_handle();
-        let mut overlapped = OVERLAPPED {
+        let fresh = || OVERLAPPED {
             hEvent: self.event.as_raw_handle(),
             ..OVERLAPPED::default()
         };
-        if start(pipe, &mut overlapped) == FALSE {
+        // Each pass issues the operation once, with an `OVERLAPPED` that stays where it is
+        // until the operation has ended; only then is it moved out (`break`).
+        let overlapped = loop {
+            let mut overlapped = fresh();
+            if start(pipe, &mut overlapped) != FALSE {
+                break overlapped;
+            }
             let error = io::Error::last_os_error();
             if error.raw_os_error() != Some(ERROR_IO_PENDING as i32) {
                 return Err(error); // it never started
             }
-            // SAFETY: `event` is a valid event handle, owned by this stream.
-            let waited = unsafe { WaitForSingleObject(overlapped.hEvent, millis(timeout)) };
-            if waited != WAIT_OBJECT_0 {
-                // SAFETY: `overlapped` names an operation this call started on `pipe`; asking
-                // to cancel it has no other effect, whether or not it has ended.
-                unsafe { CancelIoEx(pipe, &overlapped) };
-                let mut moved = 0;
-                // SAFETY: waits (`TRUE`) until the operation has ended, cancelled or not: the
-                // event is signalled by it alone (the type's invariant).
-                let ended = unsafe { GetOverlappedResult(pipe, &overlapped, &mut moved, TRUE) };
-                if ended != FALSE {
-                    return Ok(Some(moved)); // it ended as the time ran out
-                }
-                let error = io::Error::last_os_error();
-                if waited == WAIT_TIMEOUT
-                    && error.raw_os_error() == Some(ERROR_OPERATION_ABORTED as i32)
-                {
-                    return Ok(None);
-                }
+            let waited = self.wait(overlapped.hEvent, timeout);
+            if waited == WAIT_OBJECT_0 {
+                break overlapped;
+            }
+            // SAFETY: `overlapped` names an operation this call started on `pipe`; asking to
+            // cancel it has no other effect, whether or not it has ended.
+            unsafe { CancelIoEx(pipe, &overlapped) };
+            let mut moved = 0;
+            // SAFETY: waits (`TRUE`) until the operation has ended, cancelled or not: the
+            // event is signalled by it alone (the type's invariant).
+            let ended = unsafe { GetOverlappedResult(pipe, &overlapped, &mut moved, TRUE) };
+            if ended != FALSE {
+                return Ok(Some(moved)); // it ended as the wait did
+            }
+            let error = io::Error::last_os_error();
+            if error.raw_os_error() != Some(ERROR_OPERATION_ABORTED as i32) {
                 return Err(error);
             }
-        }
+            if waited == WAIT_TIMEOUT {
+                return Ok(None);
+            }
+            if waited != PEER_ENDED {
+                return Err(failed("WaitForMultipleObjects"));
+            }
+            // The peer is gone and this operation took nothing. Whatever it wrote before it
+            // ended is in the pipe already (a write to a pipe is done when its bytes are in the
+            // pipe's buffer); once that is read, the stream has ended.
+            if op == Op::Write || !self.peek()? {
+                return Err(io::Error::from_raw_os_error(ERROR_BROKEN_PIPE as i32));
+            }
+        };
         let mut moved = 0;
         // SAFETY: the operation has ended (it completed at once, or signalled the event);
         // this reads its result from `overlapped`, without waiting.
@@ -607,6 +637,22 @@ impl Stream {
             return Err(io::Error::last_os_error());
         }
         Ok(Some(moved))
+    }
+
+    /// Waits up to `timeout` for `event` (`WAIT_OBJECT_0`) or, once it is known, the peer's
+    /// process to end (`PEER_ENDED`); `WAIT_TIMEOUT` if neither came in time. When both have,
+    /// it says `WAIT_OBJECT_0` (the lower index wins).
+    fn wait(&self, event: HANDLE, timeout: Option<Duration>) -> u32 {
+        match self.peer.process.get() {
+            // SAFETY: two valid handles (an event this stream owns, a process handle its peer
+            // keeps for the stream's life), in an array that outlives the call.
+            Some(process) => unsafe {
+                let handles = [event, process.as_raw_handle()];
+                WaitForMultipleObjects(2, handles.as_ptr(), FALSE, millis(timeout))
+            },
+            // SAFETY: `event` is a valid event handle, owned by this stream.
+            None => unsafe { WaitForSingleObject(event, millis(timeout)) },
+        }
     }
 
     /// Closes this end of the pipe: the peer reads what was sent, then the end of the stream.
@@ -621,6 +667,17 @@ impl Stream {
         self.pipe.into_inner().ok_or_else(closed)
     }
 }
+
+/// What an overlapped operation does, for what `Stream::overlapped` makes of a peer that
+/// ended.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Read,
+    Write,
+}
+
+/// What `Stream::wait` returns when the peer's process ended first.
+const PEER_ENDED: u32 = WAIT_OBJECT_0 + 1;
 
 fn closed() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "the channel was closed")
@@ -677,60 +734,61 @@ fn started(process: HANDLE) -> Option<u64> {
         .then(|| u64::from(created.dwHighDateTime) << 32 | u64::from(created.dwLowDateTime))
 }
 
-/// A worker process.
-pub(crate) struct Child(std::process::Child);
+/// A worker process: a handle to it, with every right (`CreateProcessW` gives it so), and its
+/// id.
+pub(crate) struct Child {
+    process: OwnedHandle,
+    id: u32,
+}
 
 /// Starts `program` with `env` (a name and its value) added to its environment and the
 /// worker's end of a `channel` as its standard input; its stdout and stderr are this
-/// process's own. The child is put in the program's Job Object (`job`), which ends it when
-/// this process ends.
+/// process's own.
+///
+/// The child is in the program's kill-on-close Job Object (`job`) from its creation on
+/// (`PROC_THREAD_ATTRIBUTE_JOB_LIST`), so no moment exists in which this process could end and
+/// leave it behind. Assigning the job after the start left one: `CreateProcess` makes the
+/// first thread suspended and resumes it before returning, and a program that ended (or was
+/// killed) between the two left its worker suspended for ever, outside the job, its
+/// `ParentWatch` never started (seen under Wine, about one run in twelve of a test whose
+/// program ends as it submits).
+///
+/// It inherits exactly its three standard handles (`PROC_THREAD_ATTRIBUTE_HANDLE_LIST`):
+/// inheritable copies made for this call alone and closed after it. Another spawn of this
+/// process that inherits every inheritable handle (std's `Command`, under a lock of its own)
+/// could take a copy too, in that moment; the worker's end of a channel held by a stranger
+/// changes nothing the pool relies on (a worker's death is seen on its process handle).
 pub(crate) fn spawn(program: &Path, env: (&str, &str), channel: Stream) -> io::Result<Child> {
     let job = job()?;
-    let mut command = Command::new(program);
-    // std hands the child exactly its three standard handles: it makes inheritable copies of
-    // them for the `CreateProcess` call alone, under a lock that its other spawns take too,
-    // and every other handle of ours is not inheritable. The worker takes the channel off its
-    // standard input as it starts (`take_channel`).
     let peer = Arc::clone(&channel.peer);
-    command
-        .env(env.0, env.1)
-        .stdin(Stdio::from(channel.into_pipe()?));
-    super::remove_launcher_variables(&mut command);
-    let child = start(&mut command)?;
-    drop(command); // closes this process's copy of the worker's end
-    let mut child = Child(child);
-    // The pool's end now talks to the worker: its shared memory is taken from there. (std's
-    // handle to a child it started has every right, `PROCESS_DUP_HANDLE` among them.)
-    match child.0.as_handle().try_clone_to_owned() {
+    let stdin = channel.into_pipe()?;
+    let mut child = start(program, env, &stdin, job)?;
+    drop(stdin); // the worker has its own copy now
+                 // The pool's end now talks to the worker: its shared memory is taken from there. (A
+                 // handle from `CreateProcessW` has every right, `PROCESS_DUP_HANDLE` among them.)
+    match child.process.try_clone() {
         Ok(process) => {
             let _ = peer.process.set(process);
+            Ok(child)
         }
         Err(error) => {
             child.kill();
             child.wait();
-            return Err(error);
+            Err(error)
         }
     }
-    // Between the spawn and this, the worker is not yet in the job: if this process died
-    // then, the worker's watchdog would still end it (`ParentWatch`).
-    // SAFETY: two valid handles: the job (kept for the program's life) and the child's.
-    if unsafe { AssignProcessToJobObject(job, child.0.as_raw_handle()) } == FALSE {
-        let error = failed("AssignProcessToJobObject");
-        child.kill();
-        child.wait();
-        return Err(error);
-    }
-    Ok(child)
 }
 
-/// Starts `command`'s process. Wine 8 fails about one start in several thousand, under load,
-/// with `ERROR_INTERNAL_ERROR` (its answer when the new process dies before it has finished
-/// starting); the start is tried again then, a few times, rather than break the pool.
-fn start(command: &mut Command) -> io::Result<std::process::Child> {
+/// Starts `program`'s process for `spawn`. Wine 8 fails about one start in several thousand,
+/// under load, with `ERROR_INTERNAL_ERROR` (its answer when the new process dies before it has
+/// finished starting); the start is tried again then, a few times, rather than break the pool.
+fn start(program: &Path, env: (&str, &str), stdin: &OwnedHandle, job: HANDLE) -> io::Result<Child> {
     const TRIES: usize = 3;
+    let application = wide_path(program)?;
+    let environment = environment_block(env)?;
     let mut tried = 1;
     loop {
-        match command.spawn() {
+        match create_process(&application, &environment, stdin, job) {
             Err(error)
                 if error.raw_os_error() == Some(ERROR_INTERNAL_ERROR as i32) && tried < TRIES =>
             {
@@ -742,6 +800,233 @@ fn start(command: &mut Command) -> io::Result<std::process::Child> {
                 })
             }
         }
+    }
+}
+
+/// `path` as a null-terminated wide string; a path with a NUL in it is refused.
+fn wide_path(path: &Path) -> io::Result<Vec<u16>> {
+    let mut wide: Vec<u16> = path.as_os_str().encode_wide().collect();
+    if wide.contains(&0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the program's path has a NUL in it",
+        ));
+    }
+    wide.push(0);
+    Ok(wide)
+}
+
+/// The worker's environment, as `CreateProcessW` takes it (`CREATE_UNICODE_ENVIRONMENT`):
+/// this process's variables, less an MPI launcher's (`super::is_launcher_variable`) and any
+/// named as `env` is, then `env`; each `name=value` null-terminated, sorted by name without
+/// regard to case as Windows keeps them, and a last NUL.
+fn environment_block(env: (&str, &str)) -> io::Result<Vec<u16>> {
+    let mut variables: Vec<(Vec<u16>, Vec<u16>)> = std::env::vars_os()
+        .filter(|(name, _)| !super::is_launcher_variable(name))
+        .filter(|(name, _)| !name.eq_ignore_ascii_case(env.0))
+        .map(|(name, value)| (name.encode_wide().collect(), value.encode_wide().collect()))
+        .collect();
+    variables.push((
+        env.0.encode_utf16().collect(),
+        env.1.encode_utf16().collect(),
+    ));
+    let upper = |name: &[u16]| -> Vec<u16> {
+        name.iter()
+            .map(|&unit| match u8::try_from(unit) {
+                Ok(byte) => u16::from(byte.to_ascii_uppercase()),
+                Err(_) => unit,
+            })
+            .collect()
+    };
+    variables.sort_by_cached_key(|(name, _)| upper(name));
+    let mut block = Vec::new();
+    for (name, value) in variables {
+        if name.contains(&0) || value.contains(&0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "an environment variable has a NUL in it",
+            ));
+        }
+        block.extend(name);
+        block.push(u16::from(b'='));
+        block.extend(value);
+        block.push(0);
+    }
+    block.push(0);
+    Ok(block)
+}
+
+/// An inheritable copy of `handle`, for one `CreateProcessW` call; `None` for a null or
+/// invalid handle (a standard handle this process does not have) or one that cannot be
+/// copied.
+fn inheritable(handle: HANDLE) -> Option<OwnedHandle> {
+    if handle.is_null() || handle == INVALID_HANDLE_VALUE {
+        return None;
+    }
+    let mut copy: HANDLE = std::ptr::null_mut();
+    // SAFETY: `handle` is one of this process's handles (a standard handle or one it owns),
+    // copied within this process; the call writes `copy`, which `owned` then takes.
+    let copied = unsafe {
+        let this = GetCurrentProcess();
+        DuplicateHandle(
+            this,
+            handle,
+            this,
+            &mut copy,
+            0,
+            TRUE,
+            DUPLICATE_SAME_ACCESS,
+        )
+    };
+    if copied == FALSE {
+        return None;
+    }
+    owned(copy, "DuplicateHandle").ok()
+}
+
+/// One `CreateProcessW` of `application` (a wide path) with `environment` (a block from
+/// `environment_block`), `stdin` as its standard input and this process's stdout and stderr,
+/// made in `job`. See `spawn`.
+fn create_process(
+    application: &[u16],
+    environment: &[u16],
+    stdin: &OwnedHandle,
+    job: HANDLE,
+) -> io::Result<Child> {
+    let stdin = inheritable(stdin.as_raw_handle())
+        .ok_or_else(|| failed("DuplicateHandle (the worker's channel)"))?;
+    // SAFETY: `GetStdHandle` has no preconditions; what it returns is only copied.
+    let (stdout, stderr) = unsafe {
+        (
+            inheritable(GetStdHandle(STD_OUTPUT_HANDLE)),
+            inheritable(GetStdHandle(STD_ERROR_HANDLE)),
+        )
+    };
+    let raw = |handle: &Option<OwnedHandle>| {
+        handle
+            .as_ref()
+            .map_or(std::ptr::null_mut(), |handle| handle.as_raw_handle())
+    };
+    let inherited: Vec<HANDLE> = [Some(&stdin), stdout.as_ref(), stderr.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|handle| handle.as_raw_handle())
+        .collect();
+    let attributes = Attributes::new(&inherited, &job)?;
+    // The command line is the program's path, quoted: a worker takes no arguments. A path
+    // holds no `"`, and never ends in `\`, so the quotes cannot be escaped away.
+    let mut command_line = Vec::with_capacity(application.len() + 2);
+    command_line.push(u16::from(b'"'));
+    command_line.extend_from_slice(&application[..application.len() - 1]);
+    command_line.extend([u16::from(b'"'), 0]);
+    let mut info = STARTUPINFOEXW::default();
+    info.StartupInfo.cb = size_of::<STARTUPINFOEXW>() as u32;
+    info.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+    info.StartupInfo.hStdInput = stdin.as_raw_handle();
+    info.StartupInfo.hStdOutput = raw(&stdout);
+    info.StartupInfo.hStdError = raw(&stderr);
+    info.lpAttributeList = attributes.list();
+    let mut started = PROCESS_INFORMATION::default();
+    // SAFETY: every pointer is valid for the call: `application` and `command_line` are
+    // null-terminated wide strings (the latter writable, as the call requires); `environment`
+    // is a block of null-terminated `name=value` strings ending in a NUL, as
+    // `CREATE_UNICODE_ENVIRONMENT` says; `info` is a `STARTUPINFOEXW` whose `cb` says so, with
+    // `EXTENDED_STARTUPINFO_PRESENT`, and its attribute list is initialized and outlives the
+    // call, as do the handles and the job it points to; `started` is written by the call.
+    let created = unsafe {
+        CreateProcessW(
+            application.as_ptr(),
+            command_line.as_mut_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+            TRUE,
+            EXTENDED_STARTUPINFO_PRESENT | CREATE_UNICODE_ENVIRONMENT,
+            environment.as_ptr().cast(),
+            std::ptr::null(),
+            &info.StartupInfo,
+            &mut started,
+        )
+    };
+    if created == FALSE {
+        return Err(io::Error::last_os_error());
+    }
+    // The inheritable copies (stdin, stdout, stderr) close as this returns.
+    let thread = owned(started.hThread, "CreateProcessW")?;
+    drop(thread);
+    Ok(Child {
+        process: owned(started.hProcess, "CreateProcessW")?,
+        id: started.dwProcessId,
+    })
+}
+
+/// A process-and-thread attribute list of two entries: the handles a child inherits and the
+/// job it starts in. The values it points to are the caller's, borrowed for its life.
+struct Attributes<'a> {
+    /// The list's memory, in `u64`s for its alignment.
+    memory: Vec<u64>,
+    values: std::marker::PhantomData<&'a [HANDLE]>,
+}
+
+impl<'a> Attributes<'a> {
+    fn new(inherited: &'a [HANDLE], job: &'a HANDLE) -> io::Result<Self> {
+        let mut size = 0;
+        // SAFETY: a null list asks for the size (the call fails with ERROR_INSUFFICIENT_BUFFER
+        // and writes `size`).
+        unsafe { InitializeProcThreadAttributeList(std::ptr::null_mut(), 2, 0, &mut size) };
+        let mut memory = vec![0u64; size.div_ceil(size_of::<u64>())];
+        let list = memory.as_mut_ptr().cast();
+        // SAFETY: `list` has room for `size` bytes, the size the call asked for two entries.
+        if unsafe { InitializeProcThreadAttributeList(list, 2, 0, &mut size) } == FALSE {
+            return Err(failed("InitializeProcThreadAttributeList"));
+        }
+        let attributes = Self {
+            memory,
+            values: std::marker::PhantomData,
+        };
+        let entries = [
+            (
+                PROC_THREAD_ATTRIBUTE_HANDLE_LIST,
+                inherited.as_ptr().cast(),
+                size_of_val(inherited),
+            ),
+            (
+                PROC_THREAD_ATTRIBUTE_JOB_LIST,
+                std::ptr::from_ref(job).cast(),
+                size_of::<HANDLE>(),
+            ),
+        ];
+        for (attribute, value, len) in entries {
+            // SAFETY: an initialized list with room for two entries, given two; `value`
+            // points to `len` bytes that live as long as `'a`, which outlives the list (the
+            // call keeps the pointer, not a copy).
+            let updated = unsafe {
+                UpdateProcThreadAttribute(
+                    attributes.list(),
+                    0,
+                    attribute as usize,
+                    value,
+                    len,
+                    std::ptr::null_mut(),
+                    std::ptr::null(),
+                )
+            };
+            if updated == FALSE {
+                return Err(failed("UpdateProcThreadAttribute"));
+            }
+        }
+        Ok(attributes)
+    }
+
+    fn list(&self) -> LPPROC_THREAD_ATTRIBUTE_LIST {
+        self.memory.as_ptr().cast_mut().cast()
+    }
+}
+
+impl Drop for Attributes<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the list was initialized by `new` (a list is only made so) and is deleted
+        // once, here.
+        unsafe { DeleteProcThreadAttributeList(self.list()) };
     }
 }
 
@@ -785,27 +1070,31 @@ fn new_job() -> io::Result<OwnedHandle> {
 impl Child {
     /// The process id.
     pub(crate) fn id(&self) -> u32 {
-        self.0.id()
+        self.id
     }
 
     /// What `send_signal` needs to reach this process from another thread: a handle of its
     /// own, so it names this process for as long as it is open.
     pub(crate) fn handle(&self) -> io::Result<ProcessHandle> {
-        Ok(ProcessHandle(self.0.as_handle().try_clone_to_owned()?))
+        Ok(ProcessHandle(self.process.try_clone()?))
     }
 
     /// Ends the process (`TerminateProcess`), if it is still running.
     pub(crate) fn kill(&mut self) {
-        terminate(self.0.as_raw_handle());
+        terminate(self.process.as_raw_handle());
     }
 
     /// Waits for the process to end and says how it ended: its exit code, which for a crash
     /// is the `NTSTATUS` of the exception (`0xC0000005`, an access violation).
     pub(crate) fn wait(&mut self) -> WorkerExit {
-        match self.0.wait() {
-            Ok(status) => WorkerExit::Code(status.code().unwrap_or(-1)),
-            Err(_) => WorkerExit::Code(-1),
-        }
+        let process = self.process.as_raw_handle();
+        let mut code = 0u32;
+        // SAFETY: a valid process handle, owned by `self`; the second call writes `code`.
+        let ended = unsafe {
+            WaitForSingleObject(process, INFINITE) == WAIT_OBJECT_0
+                && GetExitCodeProcess(process, &mut code) != FALSE
+        };
+        WorkerExit::Code(if ended { code as i32 } else { -1 })
     }
 }
 
@@ -1085,6 +1374,9 @@ impl Drop for SharedMemory {
 
 #[cfg(test)]
 mod tests {
+    use std::os::windows::io::AsHandle;
+    use std::process::{Command, Stdio};
+
     use windows_sys::Win32::System::Memory::SEC_RESERVE;
 
     use super::*;
@@ -1162,19 +1454,54 @@ mod tests {
         assert!(problem.contains("could not be opened"), "{problem}");
     }
 
-    #[test]
-    fn a_handle_of_a_peer_that_ended_is_refused() {
+    /// A handle to a process that has ended: this test binary, run to list its tests.
+    fn ended_process() -> OwnedHandle {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .arg("--list")
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
         child.wait().unwrap();
+        child.as_handle().try_clone_to_owned().unwrap()
+    }
+
+    /// The peer's end of the pipe stays open here, as in a process that inherited a copy of
+    /// it: the pipe never breaks, yet a peer whose process ended reads as the end of the
+    /// stream once its last bytes are read, and a write it would have to read fails.
+    #[test]
+    fn a_peer_that_ended_reads_as_the_end_once_its_bytes_are_read() {
+        let (ours, theirs) = channel().unwrap();
+        let sent = theirs
+            .write_vectored(&[IoSlice::new(b"last words")])
+            .unwrap();
+        assert_eq!(sent, 10);
+        let _ = ours.peer.process.set(ended_process());
+        let mut read = Vec::new();
+        let mut buffer = [0u8; 4];
+        loop {
+            let n = ours.read(&mut buffer).unwrap();
+            if n == 0 {
+                break;
+            }
+            read.extend_from_slice(&buffer[..n]);
+        }
+        assert_eq!(read, b"last words");
+        assert_eq!(ours.read(&mut buffer).unwrap(), 0, "and again");
+        assert!(ours.poll_readable(Some(Duration::from_secs(60))).unwrap());
+        // More than the pipe holds: the write waits for a reader, which is gone.
+        let big = vec![7u8; 4 * PIPE_BUFFER as usize];
+        let written = ours.write_vectored(&[IoSlice::new(&big)]);
+        assert!(
+            !matches!(written, Ok(n) if n == big.len()),
+            "a write to a peer that ended returns without its reader: {written:?}"
+        );
+        drop(theirs);
+    }
+
+    #[test]
+    fn a_handle_of_a_peer_that_ended_is_refused() {
         let (stream, _other) = channel().unwrap();
-        let _ = stream
-            .peer
-            .process
-            .set(child.as_handle().try_clone_to_owned().unwrap());
+        let _ = stream.peer.process.set(ended_process());
         let memory = SharedMemory::create(10).unwrap();
         let mut none = std::collections::VecDeque::new();
         let problem = stream
