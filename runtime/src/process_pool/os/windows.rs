@@ -756,16 +756,18 @@ pub(crate) struct Child {
 /// It inherits exactly its three standard handles (`PROC_THREAD_ATTRIBUTE_HANDLE_LIST`):
 /// inheritable copies made for this call alone and closed after it. Another spawn of this
 /// process that inherits every inheritable handle (std's `Command`, under a lock of its own)
-/// could take a copy too, in that moment; the worker's end of a channel held by a stranger
-/// changes nothing the pool relies on (a worker's death is seen on its process handle).
+/// could take a copy too, in that moment. A worker's end held by a stranger would keep the
+/// pipe from breaking when the worker dies, so the pool's waits on the pipe also end when the
+/// worker's process does (`Stream::overlapped`).
 pub(crate) fn spawn(program: &Path, env: (&str, &str), channel: Stream) -> io::Result<Child> {
     let job = job()?;
     let peer = Arc::clone(&channel.peer);
     let stdin = channel.into_pipe()?;
     let mut child = start(program, env, &stdin, job)?;
-    drop(stdin); // the worker has its own copy now
-                 // The pool's end now talks to the worker: its shared memory is taken from there. (A
-                 // handle from `CreateProcessW` has every right, `PROCESS_DUP_HANDLE` among them.)
+    // The worker has its own copy of its end now. The pool's end talks to the worker from
+    // here on: its shared memory is taken from there. (A handle from `CreateProcessW` has
+    // every right, `PROCESS_DUP_HANDLE` among them.)
+    drop(stdin);
     match child.process.try_clone() {
         Ok(process) => {
             let _ = peer.process.set(process);
@@ -950,11 +952,12 @@ fn create_process(
     if created == FALSE {
         return Err(io::Error::last_os_error());
     }
-    // The inheritable copies (stdin, stdout, stderr) close as this returns.
-    let thread = owned(started.hThread, "CreateProcessW")?;
-    drop(thread);
+    // The inheritable copies (stdin, stdout, stderr) close as this returns, and so does the
+    // handle to the worker's first thread, which nothing here uses.
+    let process = owned(started.hProcess, "CreateProcessW")?;
+    drop(owned(started.hThread, "CreateProcessW"));
     Ok(Child {
-        process: owned(started.hProcess, "CreateProcessW")?,
+        process,
         id: started.dwProcessId,
     })
 }
