@@ -568,3 +568,21 @@ fn race_cancel_futures_against_the_workers() {
         assert_eq!(cancelled + ran.load(Ordering::SeqCst), 8);
     }
 }
+
+/// A worker that waits on a task of its own pool offers to run it (`result` helps), while the
+/// other worker may take it from the queue at the same moment: whichever runs it, the waiter
+/// gets its value. Repeated, so the two often meet.
+#[test]
+fn a_worker_waiting_on_a_task_the_other_worker_takes_gets_its_value() {
+    let pool = Arc::new(ThreadPool::builder().workers(2).build().unwrap());
+    for round in 0..2_000u64 {
+        let inner_pool = Arc::clone(&pool);
+        let outer = pool.submit(move || {
+            let inner = inner_pool.submit(move || round * 2);
+            (inner.result(), inner.try_result())
+        });
+        let (value, again) = outer.result_timeout(PATIENCE).unwrap();
+        assert_eq!(value, Ok(round * 2), "round {round}");
+        assert_eq!(again, Some(Err(TaskError::Taken)), "round {round}");
+    }
+}

@@ -193,6 +193,24 @@ where
         }
     }
 
+    /// Runs the task on this thread unless another thread already started, cancelled or
+    /// failed it. Returns whether this thread ran it; if so, the task is done on return (the
+    /// outcome is its own, or a deadline's that came first).
+    fn run_if_pending(&self) -> bool {
+        if !self.core.claim() {
+            return false;
+        }
+        // SAFETY: `claim` moved the stage out of PENDING on this thread.
+        let func = unsafe { self.take_func() }.expect("a pending task has its function");
+        let outcome = panic::catch(func);
+        // Loses only to a deadline that already finished the task: the late value is dropped,
+        // and its `Drop` (user code) must not unwind into the worker's loop.
+        if let Err(late) = self.core.complete(FROM_RUNNING, outcome) {
+            panic::drop_quietly("a task's late result", late);
+        }
+        true
+    }
+
     /// Takes the function.
     ///
     /// # Safety
@@ -210,17 +228,7 @@ where
     T: Send,
 {
     fn run(&self) {
-        if !self.core.claim() {
-            return;
-        }
-        // SAFETY: `claim` moved the stage out of PENDING on this thread.
-        let func = unsafe { self.take_func() }.expect("a pending task has its function");
-        let outcome = panic::catch(func);
-        // Loses only to a deadline that already finished the task: the late value is dropped,
-        // and its `Drop` (user code) must not unwind into the worker's loop.
-        if let Err(late) = self.core.complete(FROM_RUNNING, outcome) {
-            panic::drop_quietly("a task's late result", late);
-        }
+        self.run_if_pending();
     }
 
     fn fail(&self, error: TaskError) {
@@ -260,11 +268,9 @@ where
     }
 
     fn run_here(&self) -> bool {
-        if !self.core.is_pending() {
-            return false;
-        }
-        Job::run(self);
-        true
+        // Whether this thread ran it, not whether it was pending a moment ago: another worker
+        // may claim it in between, and a caller told `true` takes the task to be done.
+        self.run_if_pending()
     }
 }
 
@@ -316,5 +322,46 @@ impl<T: Send> Handle<T> for Ready<T> {
 
     fn cancel(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A worker that helps with a task (`run_here`, as `Future::result` does on a worker of
+    /// the task's pool) is told it ran the task only if it did: here another worker claimed it
+    /// first. (Its claim coming between a look at the stage and the helper's own claim, the
+    /// race that made `result` panic with "a done future has an outcome", is the loom model's.)
+    #[test]
+    #[cfg(not(loom))]
+    fn helping_with_a_task_another_worker_claimed_does_not_say_it_ran() {
+        let task = Task::new(|| 7u32, 0);
+        assert!(task.core.claim(), "the other worker's claim");
+        assert!(!task.run_here(), "not run here: another worker has it");
+        assert!(
+            !task.core.is_done(),
+            "and it is not done until that worker finishes"
+        );
+        let pending = Task::new(|| 7u32, 0);
+        assert!(pending.run_here(), "a pending task runs here");
+        assert!(pending.core.is_done());
+    }
+
+    /// Every interleaving of a worker running a task with another helping with it: the helper
+    /// that is told it ran the task finds it done.
+    #[test]
+    #[cfg(loom)]
+    fn loom_a_helper_told_it_ran_the_task_finds_it_done() {
+        loom::model(|| {
+            let task = Arc::new(Task::new(|| 7u32, 0));
+            let other = Arc::clone(&task);
+            let worker = loom::thread::spawn(move || Job::run(&*other));
+            if task.run_here() {
+                assert!(task.core.is_done());
+            }
+            worker.join().unwrap();
+            assert!(task.core.is_done());
+        });
     }
 }
