@@ -256,6 +256,29 @@ fn kill_workers_fails_running_tasks_and_cancels_queued_ones() {
     stop_all(process::killed_by_its_pool(), ProcessPool::kill_workers);
 }
 
+/// A task shown running (`is_running`: its worker's driver has claimed it) fails with its
+/// worker's death when every worker is killed, even when the kill came before the task had
+/// reached the worker. Repeated: the kill falls at every point of the task's way there.
+#[test]
+#[cfg_attr(miri, ignore)]
+fn a_task_shown_running_fails_with_its_worker_when_every_worker_is_killed() {
+    for round in 0..40 {
+        let pool = ProcessPool::builder().workers(1).build().unwrap();
+        let marker = scratch("forever");
+        let running = pool.submit(forever, (marker.clone(),));
+        while !running.is_running() {
+            thread::yield_now();
+        }
+        pool.kill_workers();
+        assert_eq!(
+            outcome(&running),
+            Err(TaskError::worker_died(process::killed_by_its_pool())),
+            "round {round}"
+        );
+        let _ = fs::remove_file(marker);
+    }
+}
+
 #[test]
 #[cfg_attr(miri, ignore)]
 fn a_shutdown_with_a_bounded_wait_reports_whether_everything_finished() {

@@ -261,9 +261,11 @@ impl Driver<'_> {
                 self.retry.push_front(running.job);
             } else {
                 let _span = running.job.span().enter();
+                // One try at least: a task that died with a worker killed before it had begun
+                // it (`kill_workers`, see `send`) had that one.
                 running
                     .job
-                    .finish(Err(TaskError::worker_died_after(exit, attempts)));
+                    .finish(Err(TaskError::worker_died_after(exit, attempts.max(1))));
             }
         }
         Next::Replace

@@ -114,8 +114,20 @@ impl Driver<'_> {
             worker.channel.send_task(self.next_id, &task(request))
         };
         if sent.is_err() {
-            // The worker is gone; this task never reached it.
-            self.retry.push_front(job);
+            // The worker is gone; this task never reached it, and goes to the next worker.
+            // But when the pool is stopping every worker (`kill_workers`), there is no next
+            // worker, and the task was to be this one's running task, shown running since its
+            // claim (`Future::is_running`): it fails as a running task does then, with the
+            // worker's death, rather than as a queued one (`Cancelled`).
+            if self.shared.is_stopping() && idle {
+                line.in_flight.push_back(Sent {
+                    job,
+                    id: self.next_id,
+                    started: None,
+                });
+            } else {
+                self.retry.push_front(job);
+            }
             return Some(self.replace_dead(worker, &mut line.in_flight));
         }
         line.in_flight.push_back(Sent {
