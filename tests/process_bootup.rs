@@ -44,7 +44,10 @@ fn log_pid(path: String) {
         .append(true)
         .open(path)
         .unwrap();
-    writeln!(file, "{}", std::process::id()).unwrap();
+    // One write of the whole line: `writeln!` may write the id and the newline apart, and
+    // another worker's line could come between them.
+    file.write_all(format!("{}\n", std::process::id()).as_bytes())
+        .unwrap();
 }
 
 static SCALE: AtomicU64 = AtomicU64::new(1);
