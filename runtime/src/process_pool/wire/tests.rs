@@ -190,6 +190,38 @@ fn a_task_and_every_answer_cross_the_channel() {
 }
 
 /// Large payloads in shared memory (Linux): what crosses, and what a broken peer can send.
+/// Three tasks whose input is `input`, in `memory`, go from `pool` to `worker` and are each
+/// answered with a result large enough for shared memory, which the pool reads and releases.
+#[cfg(any(target_os = "linux", windows))]
+fn three_round_trips_in_shared_memory(
+    pool: &mut Channel,
+    worker: &mut Channel,
+    memory: &SharedMemory,
+    input: &[u8],
+) {
+    for id in 1..=3 {
+        let task = Task {
+            call: Call::One,
+            name: "f",
+            input: &memory.bytes()[..input.len()],
+        };
+        let outgoing = Outgoing {
+            task,
+            memory: Some(memory),
+        };
+        pool.send_task(id, &outgoing).unwrap();
+        let frame = worker.recv_task().unwrap();
+        assert_eq!(frame.task().unwrap().input, input);
+        let output = vec![id as u8; 300_000];
+        worker.send_answer(id, Answer::Done(&output)).unwrap();
+        let frame = pool.recv(None).unwrap();
+        assert!(frame.is_shared_reply());
+        let (payload, _) = frame.reply(1).unwrap();
+        assert_eq!(payload.bytes(), &output[..]);
+        pool.send_release(id).unwrap();
+    }
+}
+
 #[cfg(target_os = "linux")]
 mod shared {
     use std::os::fd::OwnedFd;
@@ -221,30 +253,7 @@ mod shared {
         let (mut pool, mut worker) = pair(1 << 30);
         let input: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let memory = region_with(&input);
-        let task = Task {
-            call: Call::One,
-            name: "f",
-            input: &memory.bytes()[..input.len()],
-        };
-        for id in 1..=3 {
-            pool.send_task(
-                id,
-                &Outgoing {
-                    task,
-                    memory: Some(&memory),
-                },
-            )
-            .unwrap();
-            let frame = worker.recv_task().unwrap();
-            assert_eq!(frame.task().unwrap().input, &input[..]);
-            let output = vec![id as u8; 300_000];
-            worker.send_answer(id, Answer::Done(&output)).unwrap();
-            let frame = pool.recv(None).unwrap();
-            assert!(frame.is_shared_reply());
-            let (payload, _) = frame.reply(1).unwrap();
-            assert_eq!(payload.bytes(), &output[..]);
-            pool.send_release(id).unwrap();
-        }
+        three_round_trips_in_shared_memory(&mut pool, &mut worker, &memory, &input);
         assert_eq!(
             worker.mappings.mapped_count(),
             1,
@@ -381,27 +390,7 @@ mod shared_windows {
         let (mut pool, mut worker) = pair(1 << 30);
         let input: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let memory = region_with(&input);
-        for id in 1..=3 {
-            let task = Task {
-                call: Call::One,
-                name: "f",
-                input: &memory.bytes()[..input.len()],
-            };
-            let outgoing = Outgoing {
-                task,
-                memory: Some(&memory),
-            };
-            pool.send_task(id, &outgoing).unwrap();
-            let frame = worker.recv_task().unwrap();
-            assert_eq!(frame.task().unwrap().input, &input[..]);
-            let output = vec![id as u8; 300_000];
-            worker.send_answer(id, Answer::Done(&output)).unwrap();
-            let frame = pool.recv(None).unwrap();
-            assert!(frame.is_shared_reply());
-            let (payload, _) = frame.reply(1).unwrap();
-            assert_eq!(payload.bytes(), &output[..]);
-            pool.send_release(id).unwrap();
-        }
+        three_round_trips_in_shared_memory(&mut pool, &mut worker, &memory, &input);
     }
 
     #[test]
